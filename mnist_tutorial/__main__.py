@@ -1,0 +1,75 @@
+"""The command line: ``python -m mnist_tutorial {data,run}``.
+
+``data`` loads and verifies MNIST and prints its facts; ``run`` executes the
+notebook series in place and prints the results table.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+from pathlib import Path
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def command_data(args: argparse.Namespace) -> int:
+    """Load and verify MNIST, then print what was loaded."""
+    import numpy as np
+
+    from mnist_tutorial.data import load_mnist
+
+    began = time.perf_counter()
+    (x_train, y_train), (x_test, y_test) = load_mnist(args.data_dir)
+    seconds = time.perf_counter() - began
+    print(f"MNIST loaded and verified against the official checksums in {seconds:.2f} s")
+    print(f"  train: images {x_train.shape} {x_train.dtype}, labels {y_train.shape}, first {y_train[:10]}")
+    print(f"  test:  images {x_test.shape} {x_test.dtype}, labels {y_test.shape}, first {y_test[:10]}")
+    print(f"  training class counts: {np.bincount(y_train).tolist()}")
+    return 0
+
+
+def command_run(args: argparse.Namespace) -> int:
+    """Execute the notebooks and print the results table."""
+    from mnist_tutorial.series import markdown_table, run_series
+
+    mode = "checking (files untouched)" if args.check else "executing in place"
+    print(f"Notebook series in {args.notebooks}, {mode}")
+    began = time.perf_counter()
+    results = None if args.check else args.notebooks / "results.json"
+    try:
+        rows = run_series(args.notebooks, check=args.check, results_path=results)
+    except (RuntimeError, FileNotFoundError) as error:
+        print(f"\n{error}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("\ninterrupted: every committed notebook is as it was before this notebook started", file=sys.stderr)
+        return 130
+    print(f"\nAll notebooks ran in {time.perf_counter() - began:.0f} s.\n")
+    print(markdown_table(rows))
+    failed = [row for row in rows if row["check"] != "pass"]
+    return 1 if failed else 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Parse the command line and run a command; returns the exit status."""
+    parser = argparse.ArgumentParser(prog="python -m mnist_tutorial", description=__doc__.splitlines()[0])
+    commands = parser.add_subparsers(dest="command", required=True)
+    data = commands.add_parser("data", help="load and verify MNIST")
+    data.add_argument("--data-dir", type=Path, default=None, help="folder of the IDX files or mnist.npz")
+    data.set_defaults(handler=command_data)
+    run = commands.add_parser("run", help="execute the notebook series and print the results table")
+    run.add_argument("--check", action="store_true", help="execute without overwriting the notebooks")
+    run.add_argument("--notebooks", type=Path, default=ROOT / "notebooks", help="the notebooks' folder")
+    run.set_defaults(handler=command_run)
+    args = parser.parse_args(argv)
+    return args.handler(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,315 @@
+"""Tests for mnist_tutorial.data: parsing, verification, every bad input, download and the real files."""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import io
+import os
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from mnist_tutorial import data
+from mnist_tutorial.data import IDX_NAMES, idx_bytes, load_folder, load_mnist, load_npz, parse_idx, read_idx
+
+RNG = np.random.default_rng(0)
+
+
+def small_split(n: int) -> tuple[np.ndarray, np.ndarray]:
+    return RNG.integers(0, 256, (n, 28, 28), dtype=np.uint8), RNG.integers(0, 10, n, dtype=np.uint8)
+
+
+def write_idx_folder(folder: Path, n_train: int = 6, n_test: int = 4, gz: bool = True) -> dict[str, np.ndarray]:
+    """Write four small IDX files (gzip or not) and return the arrays written."""
+    folder.mkdir(parents=True, exist_ok=True)
+    (x_train, y_train), (x_test, y_test) = small_split(n_train), small_split(n_test)
+    arrays = {"x_train": x_train, "y_train": y_train, "x_test": x_test, "y_test": y_test}
+    for key, array in arrays.items():
+        content = idx_bytes(array)
+        name = IDX_NAMES[key] + (".gz" if gz else "")
+        (folder / name).write_bytes(gzip.compress(content) if gz else content)
+    return arrays
+
+
+def npz_bytes(arrays: dict[str, np.ndarray]) -> bytes:
+    buffer = io.BytesIO()
+    np.savez(buffer, **arrays)
+    return buffer.getvalue()
+
+
+def folder_snapshot(folder: Path) -> dict[str, str]:
+    return {p.name: hashlib.md5(p.read_bytes()).hexdigest() for p in sorted(folder.iterdir())}
+
+
+# --- IDX parsing -----------------------------------------------------------------------------
+
+
+def test_idx_round_trip_keeps_shape_values_and_is_writable():
+    images = small_split(3)[0]
+    parsed = parse_idx(idx_bytes(images))
+    assert parsed.shape == (3, 28, 28) and parsed.dtype == np.uint8
+    np.testing.assert_array_equal(parsed, images)
+    parsed[0, 0, 0] = 1  # like keras.datasets.mnist, the arrays are writable
+
+
+@pytest.mark.parametrize(
+    "content, message",
+    [
+        (b"", "the file is empty"),
+        (b"\x00\x00", "shorter than the IDX header"),
+        (b"\x00\x00\x0d\x01\x00\x00\x00\x01\x00", "wrong magic number 0x00000d01"),
+        (b"\x1f\x8b\x08\x00\x00\x00\x00\x00\x00", "wrong magic number"),
+        (b"\x00\x00\x08\x03\x00\x00", "truncated inside its header"),
+        (b"\x00\x00\x08\x01\x00\x00\x00\x05\x01\x02", "truncated: the header announces shape (5,)"),
+        (b"\x00\x00\x08\x01\x00\x00\x00\x01\x01\x02", "has trailing bytes"),
+    ],
+)
+def test_parse_idx_rejects_bad_content_naming_the_file(content, message):
+    with pytest.raises(ValueError, match="labels.idx: ") as error:
+        parse_idx(content, name="labels.idx")
+    assert message in str(error.value)
+
+
+def test_read_idx_reads_gzip_and_plain_alike(tmp_path):
+    labels = np.array([5, 0, 4, 1, 9], dtype=np.uint8)
+    (tmp_path / "a").write_bytes(idx_bytes(labels))
+    (tmp_path / "a.gz").write_bytes(gzip.compress(idx_bytes(labels)))
+    np.testing.assert_array_equal(read_idx(tmp_path / "a"), labels)
+    np.testing.assert_array_equal(read_idx(tmp_path / "a.gz"), labels)
+
+
+def test_read_idx_checks_the_md5_of_the_decompressed_content(tmp_path):
+    content = idx_bytes(np.array([1, 2, 3], dtype=np.uint8))
+    path = tmp_path / "labels.gz"
+    path.write_bytes(gzip.compress(content))
+    assert read_idx(path, hashlib.md5(content).hexdigest()).tolist() == [1, 2, 3]
+    with pytest.raises(ValueError, match=f"{path}: checksum mismatch, the decompressed content has MD5"):
+        read_idx(path, "0" * 32)
+
+
+def test_read_idx_rejects_truncated_gzip(tmp_path):
+    path = tmp_path / "train-labels-idx1-ubyte.gz"
+    path.write_bytes(gzip.compress(idx_bytes(np.arange(200, dtype=np.uint8) % 10))[:-12])
+    with pytest.raises(ValueError, match=f"{path}: not a valid gzip file, it is truncated or corrupt"):
+        read_idx(path)
+
+
+def test_read_idx_missing_file(tmp_path):
+    with pytest.raises(FileNotFoundError, match="nothing-here: no such file"):
+        read_idx(tmp_path / "nothing-here")
+
+
+# --- Folders ---------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("gz", [True, False])
+def test_load_folder_returns_keras_layout(tmp_path, gz):
+    arrays = write_idx_folder(tmp_path, gz=gz)
+    (x_train, y_train), (x_test, y_test) = load_folder(tmp_path, verify=False)
+    for key, loaded in zip(IDX_NAMES, (x_train, y_train, x_test, y_test)):
+        np.testing.assert_array_equal(loaded, arrays[key])
+        assert loaded.dtype == np.uint8
+    assert x_train.shape == (6, 28, 28) and y_test.shape == (4,)
+
+
+def test_load_folder_verifies_by_default(tmp_path):
+    write_idx_folder(tmp_path)
+    with pytest.raises(ValueError, match="train-images-idx3-ubyte.gz: checksum mismatch"):
+        load_folder(tmp_path)
+
+
+def test_missing_folder(tmp_path):
+    with pytest.raises(FileNotFoundError, match=f"MNIST data folder {tmp_path / 'nope'} does not exist"):
+        load_mnist(tmp_path / "nope")
+
+
+def test_missing_file_is_named(tmp_path):
+    write_idx_folder(tmp_path)
+    (tmp_path / "t10k-labels-idx1-ubyte.gz").unlink()
+    with pytest.raises(FileNotFoundError, match=r"is missing t10k-labels-idx1-ubyte\[\.gz\]$"):
+        load_mnist(tmp_path, verify=False)
+
+
+def test_empty_file_is_named(tmp_path):
+    write_idx_folder(tmp_path, gz=False)
+    (tmp_path / "train-labels-idx1-ubyte").write_bytes(b"")
+    with pytest.raises(ValueError, match="train-labels-idx1-ubyte: the file is empty"):
+        load_mnist(tmp_path, verify=False)
+
+
+def test_count_mismatch_names_both_files(tmp_path):
+    write_idx_folder(tmp_path, gz=False)
+    (tmp_path / "train-labels-idx1-ubyte").write_bytes(idx_bytes(np.zeros(5, dtype=np.uint8)))
+    with pytest.raises(ValueError, match=r"train-images-idx3-ubyte holds 6 images but .*train-labels-idx1-ubyte holds 5"):
+        load_mnist(tmp_path, verify=False)
+
+
+def test_images_of_the_wrong_size_are_rejected(tmp_path):
+    write_idx_folder(tmp_path, gz=False)
+    (tmp_path / "t10k-images-idx3-ubyte").write_bytes(idx_bytes(np.zeros((4, 32, 32), dtype=np.uint8)))
+    with pytest.raises(ValueError, match=r"t10k-images-idx3-ubyte: expected images of shape \(n, 28, 28\)"):
+        load_mnist(tmp_path, verify=False)
+
+
+def test_labels_outside_0_to_9_are_rejected(tmp_path):
+    write_idx_folder(tmp_path, gz=False)
+    (tmp_path / "t10k-labels-idx1-ubyte").write_bytes(idx_bytes(np.array([1, 2, 3, 42], dtype=np.uint8)))
+    with pytest.raises(ValueError, match="t10k-labels-idx1-ubyte: labels must be digits 0-9, found 42"):
+        load_mnist(tmp_path, verify=False)
+
+
+def test_loading_never_changes_the_users_files(tmp_path):
+    write_idx_folder(tmp_path)
+    before = folder_snapshot(tmp_path)
+    load_mnist(tmp_path, verify=False)
+    with pytest.raises(ValueError):
+        load_mnist(tmp_path)
+    assert folder_snapshot(tmp_path) == before
+
+
+# --- npz -------------------------------------------------------------------------------------
+
+
+def test_npz_folder_loads(tmp_path):
+    arrays = write_idx_folder(tmp_path / "idx")
+    (tmp_path / "mnist.npz").write_bytes(npz_bytes(arrays))
+    (x_train, _), (_, y_test) = load_mnist(tmp_path, verify=False)
+    np.testing.assert_array_equal(x_train, arrays["x_train"])
+    np.testing.assert_array_equal(y_test, arrays["y_test"])
+
+
+def test_unreadable_npz(tmp_path):
+    path = tmp_path / "mnist.npz"
+    path.write_bytes(b"PK\x03\x04 this is not a zip archive")
+    with pytest.raises(ValueError, match=f"{path}: unreadable npz file"):
+        load_npz(path)
+
+
+def test_npz_without_the_mnist_arrays(tmp_path):
+    path = tmp_path / "mnist.npz"
+    path.write_bytes(npz_bytes({"x_train": np.zeros((1, 28, 28), np.uint8)}))
+    with pytest.raises(ValueError, match=f"{path}: not an MNIST npz, it lacks the arrays y_train, x_test, y_test"):
+        load_npz(path)
+
+
+def test_npz_of_wrong_dtype(tmp_path):
+    arrays = write_idx_folder(tmp_path / "idx")
+    arrays["x_test"] = arrays["x_test"].astype(np.float32)
+    path = tmp_path / "mnist.npz"
+    path.write_bytes(npz_bytes(arrays))
+    with pytest.raises(ValueError, match="array x_test has dtype float32, expected uint8"):
+        load_npz(path, verify=False)
+
+
+def test_npz_checksum_mismatch(tmp_path):
+    path = tmp_path / "mnist.npz"
+    path.write_bytes(npz_bytes(write_idx_folder(tmp_path / "idx")))
+    with pytest.raises(ValueError, match=f"{path}: checksum mismatch in array x_train"):
+        load_npz(path)
+
+
+# --- The Keras cache and the download --------------------------------------------------------
+
+
+@pytest.fixture
+def keras_home(tmp_path, monkeypatch) -> Path:
+    monkeypatch.delenv("MNIST_DATA_DIR", raising=False)
+    monkeypatch.setenv("KERAS_HOME", str(tmp_path / "keras"))
+    return tmp_path / "keras" / "datasets"
+
+
+def test_keras_cache_honours_keras_home(keras_home):
+    assert data.keras_cache_path() == keras_home / "mnist.npz"
+
+
+def test_cached_npz_is_used_without_a_download(keras_home, local_server):
+    arrays = write_idx_folder(keras_home.parent / "idx")
+    keras_home.mkdir(parents=True)
+    (keras_home / "mnist.npz").write_bytes(npz_bytes(arrays))
+    (_, y_train), _ = load_mnist(verify=False, origin=local_server.url + "/mnist.npz")
+    np.testing.assert_array_equal(y_train, arrays["y_train"])
+    assert local_server.hits == []
+
+
+def test_download_caches_the_file(keras_home, local_server):
+    arrays = write_idx_folder(keras_home.parent / "idx")
+    body = npz_bytes(arrays)
+    url = local_server.serve("/mnist.npz", body)
+    (x_train, _), _ = load_mnist(verify=False, origin=url, file_hash=hashlib.sha256(body).hexdigest())
+    np.testing.assert_array_equal(x_train, arrays["x_train"])
+    assert os.listdir(keras_home) == ["mnist.npz"]
+    assert (keras_home / "mnist.npz").read_bytes() == body
+    load_mnist(verify=False, origin=url)  # now from the cache
+    assert local_server.hits == ["/mnist.npz"]
+
+
+def test_download_with_wrong_hash_leaves_nothing(keras_home, local_server):
+    url = local_server.serve("/mnist.npz", b"corrupted content")
+    with pytest.raises(ValueError, match=f"download from {url} rejected: .*hash does not match"):
+        load_mnist(verify=False, origin=url, file_hash="0" * 64)
+    assert os.listdir(keras_home) == []
+
+
+@pytest.mark.parametrize("status, length", [(500, None), (200, 10_000)])
+def test_failed_or_interrupted_download_leaves_no_partial_file(keras_home, local_server, status, length):
+    url = local_server.serve("/mnist.npz", b"the first bytes of a file", status=status, length=length)
+    with pytest.raises(FileNotFoundError) as error:
+        load_mnist(origin=url)
+    message = str(error.value)
+    for advice in ("data_dir=", "MNIST_DATA_DIR", str(keras_home / "mnist.npz"), "train-images-idx3-ubyte.gz"):
+        assert advice in message
+    assert os.listdir(keras_home) == []
+
+
+def test_download_never_overwrites_a_good_cache_with_a_bad_file(keras_home, local_server):
+    keras_home.mkdir(parents=True)
+    good = npz_bytes(write_idx_folder(keras_home.parent / "idx"))
+    (keras_home / "mnist.npz").write_bytes(good)
+    url = local_server.serve("/mnist.npz", b"bad")
+    with pytest.raises(ValueError):
+        data.download_mnist(keras_home / "mnist.npz", origin=url, file_hash="0" * 64)
+    assert (keras_home / "mnist.npz").read_bytes() == good
+    assert os.listdir(keras_home) == ["mnist.npz"]
+
+
+def test_environment_variable_is_a_source(tmp_path, monkeypatch):
+    arrays = write_idx_folder(tmp_path)
+    monkeypatch.setenv("MNIST_DATA_DIR", str(tmp_path))
+    _, (x_test, _) = load_mnist(verify=False)
+    np.testing.assert_array_equal(x_test, arrays["x_test"])
+
+
+# --- The official files ----------------------------------------------------------------------
+
+
+def test_official_files_facts(mnist):
+    (x_train, y_train), (x_test, y_test) = mnist
+    assert x_train.shape == (60000, 28, 28) and x_test.shape == (10000, 28, 28)
+    assert y_train.shape == (60000,) and y_test.shape == (10000,)
+    assert {a.dtype for a in (x_train, y_train, x_test, y_test)} == {np.dtype(np.uint8)}
+    assert y_train[:10].tolist() == [5, 0, 4, 1, 9, 2, 1, 3, 1, 4]
+    assert y_test[:10].tolist() == [7, 2, 1, 0, 4, 1, 4, 9, 5, 9]
+    assert np.bincount(y_train).tolist() == [5923, 6742, 5958, 6131, 5842, 5421, 5918, 6265, 5851, 5949]
+    assert np.bincount(y_test).tolist() == [980, 1135, 1032, 1010, 982, 892, 958, 1028, 974, 1009]
+    scaled = x_train / 255.0
+    assert round(scaled.mean(), 5) == 0.13066 and round(scaled.std(), 5) == 0.30811
+
+
+def test_official_files_as_npz_verify(mnist, tmp_path):
+    (x_train, y_train), (x_test, y_test) = mnist
+    np.savez(tmp_path / "mnist.npz", x_train=x_train, y_train=y_train, x_test=x_test, y_test=y_test)
+    (_, y), _ = load_mnist(tmp_path)  # verified against the official MD5s
+    assert y[:3].tolist() == [5, 0, 4]
+
+
+def test_corrupted_copy_of_the_official_folder_is_rejected(mnist_dir, tmp_path):
+    for name in IDX_NAMES.values():
+        shutil.copy(mnist_dir / f"{name}.gz", tmp_path)
+    labels = bytearray(gzip.decompress((tmp_path / "train-labels-idx1-ubyte.gz").read_bytes()))
+    labels[100] = (labels[100] + 1) % 10  # one wrong label, structure intact
+    (tmp_path / "train-labels-idx1-ubyte.gz").write_bytes(gzip.compress(bytes(labels)))
+    with pytest.raises(ValueError, match="train-labels-idx1-ubyte.gz: checksum mismatch"):
+        load_mnist(tmp_path)
