@@ -1,0 +1,187 @@
+"""Matplotlib figures for the notebooks. Every helper takes ``ax=`` (or ``fig=``), returns what it drew on, never shows.
+
+>>> import matplotlib; matplotlib.use("Agg")
+"""
+
+from __future__ import annotations
+
+import matplotlib.pyplot as plt
+import numpy as np
+from matplotlib.axes import Axes
+from matplotlib.figure import Figure
+
+
+def plot_digit(image: np.ndarray, title: str | None = None, ax: Axes | None = None, cmap: str = "binary") -> Axes:
+    """Draw one 28x28 digit in the tutorials' ``binary`` colormap (ink dark on white) and return the Axes.
+
+    Takes a (28, 28) or (784,) image of any scale.
+
+    >>> ax = plot_digit(np.eye(28), title="label 5")
+    >>> ax.get_title(), ax.images[0].get_array().shape
+    ('label 5', (28, 28))
+    """
+    ax = ax if ax is not None else plt.figure(figsize=(2.5, 2.5)).add_subplot()
+    ax.imshow(np.asarray(image).reshape(28, 28), cmap=cmap)
+    ax.set_xticks([])
+    ax.set_yticks([])
+    if title is not None:
+        ax.set_title(title)
+    return ax
+
+
+def plot_digits(
+    images: np.ndarray,
+    labels: np.ndarray | None = None,
+    predictions: np.ndarray | None = None,
+    ncols: int = 10,
+    fig: Figure | None = None,
+) -> Figure:
+    """Draw digits in a grid titled with their labels, and predictions when given; mistakes in red.
+
+    Returns the Figure. Raises ``ValueError`` if labels or predictions do not
+    match the number of images.
+
+    >>> fig = plot_digits(np.zeros((3, 28, 28)), labels=[7, 2, 1], predictions=[7, 3, 1])
+    >>> [(ax.get_title(), ax.title.get_color()) for ax in fig.axes]
+    [('7', 'black'), ('3 (true 2)', 'red'), ('1', 'black')]
+    """
+    images = np.asarray(images)
+    for name, values in (("labels", labels), ("predictions", predictions)):
+        if values is not None and len(values) != len(images):
+            raise ValueError(f"{name} has {len(values)} entries for {len(images)} images")
+    ncols = min(ncols, len(images))
+    nrows = -(-len(images) // ncols)
+    fig = fig if fig is not None else plt.figure(figsize=(1.2 * ncols, 1.4 * nrows))
+    for index, image in enumerate(images):
+        ax = fig.add_subplot(nrows, ncols, index + 1)
+        title, color = None, "black"
+        if predictions is not None:
+            right = labels is None or predictions[index] == labels[index]
+            title = f"{predictions[index]}" if right else f"{predictions[index]} (true {labels[index]})"
+            color = "black" if right else "red"
+        elif labels is not None:
+            title = f"{labels[index]}"
+        plot_digit(image, title=title, ax=ax)
+        ax.title.set_color(color)
+    fig.tight_layout()
+    return fig
+
+
+def plot_pixel_values(image: np.ndarray, ax: Axes | None = None) -> Axes:
+    """Draw a 28x28 digit with each pixel's value printed over it: what the computer sees.
+
+    Blank pixels (0) are left unlabelled so the digit's shape stays readable.
+
+    >>> image = np.zeros((28, 28), np.uint8); image[5, 7] = 255
+    >>> [text.get_text() for text in plot_pixel_values(image).texts]
+    ['255']
+    """
+    image = np.asarray(image).reshape(28, 28)
+    ax = ax if ax is not None else plt.figure(figsize=(10, 10)).add_subplot()
+    ax.imshow(image, cmap="binary")
+    bright = image.max() / 2 if image.max() else 1
+    values = image if np.issubdtype(image.dtype, np.integer) else np.round(image, 1)
+    for row, col in zip(*np.nonzero(image)):
+        ax.text(col, row, f"{values[row, col]}", ha="center", va="center", fontsize=6,
+                color="white" if image[row, col] > bright else "black")
+    ax.set_xticks([])
+    ax.set_yticks([])
+    return ax
+
+
+def plot_history(history, fig: Figure | None = None) -> Figure:
+    """Draw loss and accuracy per epoch, training and (when present) validation, side by side.
+
+    Takes a Keras ``History`` or its ``history`` dict. Returns the Figure.
+
+    >>> fig = plot_history({"loss": [0.3, 0.2], "accuracy": [0.9, 0.95], "val_accuracy": [0.91, 0.93]})
+    >>> [ax.get_title() for ax in fig.axes], [line.get_label() for line in fig.axes[1].lines]
+    (['loss', 'accuracy'], ['training', 'validation'])
+    """
+    logs = getattr(history, "history", history)
+    fig = fig if fig is not None else plt.figure(figsize=(10, 3.5))
+    for index, metric in enumerate(("loss", "accuracy")):
+        ax = fig.add_subplot(1, 2, index + 1)
+        for prefix, label in (("", "training"), ("val_", "validation")):
+            if prefix + metric in logs:
+                values = logs[prefix + metric]
+                ax.plot(range(1, len(values) + 1), values, marker="o", label=label)
+        ax.set_title(metric)
+        ax.set_xlabel("epoch")
+        ax.legend()
+    fig.tight_layout()
+    return fig
+
+
+def plot_confusion_matrix(matrix: np.ndarray, ax: Axes | None = None) -> Axes:
+    """Draw a confusion matrix (rows true digit, columns predicted) with the counts written in.
+
+    >>> ax = plot_confusion_matrix(np.array([[5, 1], [0, 7]]))
+    >>> [text.get_text() for text in ax.texts], ax.get_ylabel()
+    (['5', '1', '0', '7'], 'true digit')
+    """
+    matrix = np.asarray(matrix)
+    ax = ax if ax is not None else plt.figure(figsize=(6, 6)).add_subplot()
+    ax.imshow(matrix, cmap="Blues")
+    for (row, col), count in np.ndenumerate(matrix):
+        ax.text(col, row, f"{count}", ha="center", va="center", fontsize=8,
+                color="white" if count > matrix.max() / 2 else "black")
+    ax.set_xticks(range(len(matrix)))
+    ax.set_yticks(range(len(matrix)))
+    ax.set_xlabel("predicted digit")
+    ax.set_ylabel("true digit")
+    return ax
+
+
+def plot_probabilities(probabilities: np.ndarray, true_label: int | None = None, ax: Axes | None = None) -> Axes:
+    """Draw a bar chart of the 10 class probabilities of one prediction; the predicted digit in blue, a wrong one in red.
+
+    >>> ax = plot_probabilities(np.eye(10)[3] * 0.9 + 0.01, true_label=3)
+    >>> round(float(ax.patches[3].get_height()), 2), ax.get_title()
+    (0.91, 'predicted 3 (91.0%), true 3')
+    """
+    probabilities = np.asarray(probabilities).reshape(-1)
+    predicted = int(np.argmax(probabilities))
+    ax = ax if ax is not None else plt.figure(figsize=(5, 3)).add_subplot()
+    colors = ["lightgray"] * len(probabilities)
+    colors[predicted] = "tab:blue" if true_label in (None, predicted) else "tab:red"
+    ax.bar(range(len(probabilities)), probabilities, color=colors)
+    ax.set_xticks(range(len(probabilities)))
+    ax.set_ylim(0, 1)
+    ax.set_xlabel("digit")
+    ax.set_ylabel("probability")
+    title = f"predicted {predicted} ({probabilities[predicted]:.1%})"
+    ax.set_title(title if true_label is None else f"{title}, true {true_label}")
+    return ax
+
+
+def plot_network(model, ax: Axes | None = None, max_nodes: int = 10) -> Axes:
+    """Sketch a Keras MLP: a column of nodes per layer (at most ``max_nodes`` drawn), labelled with its size.
+
+    Reads the sizes from the model itself: its input and each Dense layer.
+    Returns the Axes; the column labels are its texts.
+
+    >>> import keras
+    >>> model = keras.Sequential([keras.Input((784,)), keras.layers.Dense(512, name="hidden"),
+    ...                           keras.layers.Dense(10, name="output")])
+    >>> [text.get_text() for text in plot_network(model).texts]
+    ['input\\n784', 'hidden\\n512', 'output\\n10']
+    """
+    sizes = [("input", int(np.prod(model.inputs[0].shape[1:])))]
+    sizes += [(layer.name, layer.units) for layer in model.layers if hasattr(layer, "units")]
+    ax = ax if ax is not None else plt.figure(figsize=(2.2 * len(sizes), 4)).add_subplot()
+    columns = []
+    for x, (_, size) in enumerate(sizes):
+        shown = min(size, max_nodes)
+        columns.append([(x, y) for y in np.linspace(-1, 1, shown) * (shown / max_nodes)])
+    for left, right in zip(columns, columns[1:]):
+        for x0, y0 in left:
+            for x1, y1 in right:
+                ax.plot([x0, x1], [y0, y1], color="lightgray", linewidth=0.5, zorder=1)
+    for x, ((name, size), nodes) in enumerate(zip(sizes, columns)):
+        ax.scatter([n[0] for n in nodes], [n[1] for n in nodes], s=120, color="tab:blue", zorder=2)
+        ax.text(x, -1.35, f"{name}\n{size}", ha="center", va="top")
+    ax.set_xlim(-0.5, len(sizes) - 0.5)
+    ax.set_ylim(-1.8, 1.2)
+    ax.axis("off")
+    return ax
