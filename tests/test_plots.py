@@ -1,0 +1,84 @@
+"""Tests for mnist_tutorial.plots: the data drawn, titles, labels and colours; never plt.show()."""
+
+import matplotlib
+import matplotlib.pyplot as plt
+import numpy as np
+import pytest
+
+from mnist_tutorial import plots
+from mnist_tutorial.models import build_mlp
+
+
+@pytest.fixture(autouse=True)
+def no_show(monkeypatch):
+    def refuse(*args, **kwargs):
+        raise AssertionError("a helper called plt.show()")
+
+    monkeypatch.setattr(plt, "show", refuse)
+    yield
+    plt.close("all")
+
+
+def test_plot_digit_draws_the_image_on_a_given_axes():
+    image = np.arange(784).reshape(784)
+    fig, ax = plt.subplots()
+    assert plots.plot_digit(image, title="5", ax=ax) is ax
+    np.testing.assert_array_equal(ax.images[0].get_array(), image.reshape(28, 28))
+    assert ax.images[0].get_cmap().name == "binary" and ax.get_title() == "5"
+
+
+def test_plot_digits_grid_titles_and_mistakes():
+    images = np.random.default_rng(0).random((12, 28, 28))
+    labels, predictions = np.arange(12) % 10, np.arange(12) % 10
+    predictions[3] = 8
+    fig = plots.plot_digits(images, labels, predictions, ncols=6)
+    assert len(fig.axes) == 12
+    assert fig.axes[3].get_title() == "8 (true 3)" and fig.axes[3].title.get_color() == "red"
+    assert fig.axes[4].get_title() == "4" and fig.axes[4].title.get_color() == "black"
+    np.testing.assert_array_equal(fig.axes[11].images[0].get_array(), images[11])
+    assert fig.axes[6].get_subplotspec().rowspan.start == 1  # a 2x6 grid
+    with pytest.raises(ValueError, match="predictions has 2 entries for 12 images"):
+        plots.plot_digits(images, labels, predictions[:2])
+
+
+def test_plot_pixel_values_prints_every_non_blank_pixel():
+    image = np.zeros((28, 28), np.uint8)
+    image[10, 3], image[20, 25] = 18, 253
+    ax = plots.plot_pixel_values(image)
+    assert sorted((text.get_text(), text.get_position()) for text in ax.texts) == [("18", (3, 10)), ("253", (25, 20))]
+    assert [text.get_color() for text in ax.texts if text.get_text() == "253"] == ["white"]
+
+
+def test_plot_history_draws_each_series():
+    logs = {"loss": [0.5, 0.3, 0.2], "val_loss": [0.4, 0.35, 0.36], "accuracy": [0.8, 0.9, 0.95]}
+    fig = plots.plot_history(logs)
+    loss_ax, accuracy_ax = fig.axes
+    assert [line.get_label() for line in loss_ax.lines] == ["training", "validation"]
+    np.testing.assert_array_equal(loss_ax.lines[1].get_ydata(), logs["val_loss"])
+    np.testing.assert_array_equal(accuracy_ax.lines[0].get_xdata(), [1, 2, 3])
+    assert accuracy_ax.get_xlabel() == "epoch"
+
+
+def test_plot_confusion_matrix_writes_counts():
+    matrix = np.arange(100).reshape(10, 10)
+    fig, ax = plt.subplots()
+    assert plots.plot_confusion_matrix(matrix, ax=ax) is ax
+    assert len(ax.texts) == 100 and ax.texts[23].get_text() == "23"
+    np.testing.assert_array_equal(ax.images[0].get_array(), matrix)
+    assert ax.get_xlabel() == "predicted digit"
+
+
+def test_plot_probabilities_bars_and_colours():
+    probabilities = np.full(10, 0.02)
+    probabilities[7] = 0.82
+    ax = plots.plot_probabilities(probabilities, true_label=1)
+    np.testing.assert_allclose([bar.get_height() for bar in ax.patches], probabilities)
+    assert matplotlib.colors.to_hex(ax.patches[7].get_facecolor()) == matplotlib.colors.to_hex("tab:red")
+    assert ax.get_title() == "predicted 7 (82.0%), true 1"
+
+
+def test_plot_network_reads_the_layers_from_the_model():
+    ax = plots.plot_network(build_mlp((128, 128), input_shape=(28, 28)), max_nodes=6)
+    assert [text.get_text() for text in ax.texts] == ["input\n784", "hidden_1\n128", "hidden_2\n128", "output\n10"]
+    assert len(ax.collections) == 4  # one column of nodes per layer
+    assert sum(len(c.get_offsets()) for c in ax.collections) == 6 * 4
