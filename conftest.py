@@ -1,8 +1,13 @@
 """Test-session set-up shared by the unit tests, the doctests and nbval.
 
-TensorFlow's C++ logging is quieted and matplotlib draws off-screen. MNIST
-comes from $MNIST_DATA_DIR, else ../shared/data/mnist; with neither, the
-run stops at once with instructions, rather than letting a test try a download.
+MNIST comes from $MNIST_DATA_DIR, else ../shared/data/mnist; with neither,
+the run stops at once with instructions, rather than letting a test try a
+download. Matplotlib draws off-screen in this process only.
+
+Nothing else is put in the environment: nbval's kernels inherit it, and they
+must start as clean as a reader's kernel in JupyterLab, so that each notebook
+is shown to quiet TensorFlow by itself. (pytest's capture keeps TensorFlow's
+own stderr lines out of the test report.)
 """
 
 from __future__ import annotations
@@ -10,11 +15,10 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+import matplotlib
 import pytest
 
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")
-os.environ.setdefault("MPLBACKEND", "Agg")
+matplotlib.use("Agg")
 
 SHARED_DATA = Path(__file__).resolve().parent.parent / "shared" / "data" / "mnist"
 

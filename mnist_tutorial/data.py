@@ -25,7 +25,6 @@ import zipfile
 import zlib
 from pathlib import Path
 
-import keras
 import numpy as np
 
 KERAS_URL = "https://storage.googleapis.com/tensorflow/tf-keras-datasets/mnist.npz"
@@ -286,6 +285,8 @@ def download_mnist(
     ...
     ConnectionError: downloading http://127.0.0.1:9/mnist.npz failed: ...
     """
+    import keras  # here, not at the top: loading from files should not cost TensorFlow's 4 s import
+
     target = Path(target) if target is not None else keras_cache_path()
     target.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=".mnist-download-", dir=target.parent))

@@ -34,12 +34,17 @@ def execute_notebook(path: str | os.PathLike, timeout: int = 900) -> nbformat.No
     """Execute a notebook in its own folder and return it with fresh outputs; the file is not touched.
 
     Raises ``nbclient.exceptions.CellExecutionError`` with the failing cell's
-    error if a cell fails.
+    error if a cell fails, and nbclient's other errors if the kernel dies or
+    does not answer.
     """
     path = Path(path)
     notebook = nbformat.read(path, as_version=4)
     client = nbclient.NotebookClient(
-        notebook, timeout=timeout, kernel_name="python3", resources={"metadata": {"path": str(path.parent)}}
+        notebook,
+        timeout=timeout,
+        kernel_name="python3",
+        extra_arguments=["--log-level=ERROR"],  # the kernel's own start-up warnings stay out of the terminal
+        resources={"metadata": {"path": str(path.parent)}},
     )
     client.execute()
     return notebook
@@ -115,7 +120,7 @@ def run_series(
         began = time.perf_counter()
         try:
             notebook = execute_notebook(path)
-        except nbclient.exceptions.CellExecutionError as error:
+        except Exception as error:  # a failing cell, a dead or silent kernel: all stop the series
             log(" FAILED")
             raise RuntimeError(f"{path.name} failed; the file was left as it was.\n{error}") from None
         if not check:
