@@ -51,12 +51,14 @@ def execute_notebook(path: str | os.PathLike, timeout: int = 900) -> nbformat.No
 
 
 def write_atomically(notebook: nbformat.NotebookNode, path: str | os.PathLike) -> None:
-    """Write a notebook to a temporary file beside ``path`` and rename it over ``path``."""
+    """Write a notebook to a temporary file beside ``path`` and rename it over ``path``, keeping its permissions."""
     path = Path(path)
     handle, temporary = tempfile.mkstemp(prefix=f".{path.stem}-", suffix=".ipynb", dir=path.parent)
     try:
         with os.fdopen(handle, "w", encoding="utf-8") as file:
             nbformat.write(notebook, file)
+        if path.exists():
+            os.chmod(temporary, path.stat().st_mode & 0o7777)  # mkstemp makes files private (0600)
         os.replace(temporary, path)
     except BaseException:
         Path(temporary).unlink(missing_ok=True)

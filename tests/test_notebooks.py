@@ -29,7 +29,7 @@ def sanitize(text: str) -> str:
 
 
 def test_the_series_is_there():
-    assert [path.name[:3] for path in PATHS] == ["01_", "02_", "03_"]
+    assert [path.name[:3] for path in PATHS] == ["01_", "02_", "03_", "04_", "05_"]
 
 
 def test_sanitize_file_parses_into_its_two_rules():
@@ -37,6 +37,7 @@ def test_sanitize_file_parses_into_its_two_rules():
     assert sanitize("trained in 13.2 s") == "trained in T s"
     assert sanitize("| mlp | 118,282 | 3 | 9.1 s | 97.21% |") == "| mlp | 118,282 | 3 | T s | 97.21% |"
     assert sanitize("<History at 0x7f3b55f62c50>") == "<History at 0xADDRESS>"
+    assert sanitize("acc 97.45%    9.4 s\n") == sanitize("acc 97.45%   18.0 s\n") == "acc 97.45% T s\n"  # padded columns
     for kept in ("3 epochs", "97.06%", "test loss 0.0919", "(60000, 28, 28)", "label 5 -> [0. 1.]"):
         assert sanitize(kept) == kept
 

@@ -41,6 +41,14 @@ def test_run_series_executes_in_place_and_collects_results(tmp_path):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["01_a.ipynb", "02_b.ipynb", "results.json"]
 
 
+def test_executing_in_place_keeps_the_files_permissions(tmp_path):
+    path = tmp_path / "01_a.ipynb"
+    write_notebook(path, "print('hello')")
+    path.chmod(0o664)
+    series.run_series(tmp_path, log=lambda *a, **k: None)
+    assert path.stat().st_mode & 0o777 == 0o664
+
+
 def test_check_mode_leaves_the_files_untouched(tmp_path):
     before = write_notebook(tmp_path / "01_a.ipynb", "print('hello')", TABLE.format(verdict="pass"))
     rows = series.run_series(tmp_path, check=True, log=lambda *a, **k: None)
