@@ -185,3 +185,55 @@ def plot_network(model, ax: Axes | None = None, max_nodes: int = 10) -> Axes:
     ax.set_ylim(-1.8, 1.2)
     ax.axis("off")
     return ax
+
+
+def plot_grid(images: np.ndarray, titles: list[str] | None = None, ncols: int = 8, cmap: str = "gray",
+              fig: Figure | None = None) -> Figure:
+    """Draw small 2-D images (filters, feature maps) in a grid, each scaled to its own range; return the Figure.
+
+    >>> fig = plot_grid(np.zeros((3, 5, 5)), titles=["a", "b", "c"], ncols=2)
+    >>> len(fig.axes), fig.axes[2].get_title()
+    (3, 'c')
+    """
+    images = np.asarray(images)
+    if images.ndim != 3:
+        raise ValueError(f"images must have shape (n, height, width), got {images.shape}")
+    ncols = min(ncols, len(images))
+    nrows = -(-len(images) // ncols)
+    fig = fig if fig is not None else plt.figure(figsize=(1.1 * ncols, 1.1 * nrows + 0.3))
+    for index, image in enumerate(images):
+        ax = fig.add_subplot(nrows, ncols, index + 1)
+        ax.imshow(image, cmap=cmap)
+        ax.set_xticks([])
+        ax.set_yticks([])
+        if titles is not None:
+            ax.set_title(titles[index], fontsize=8)
+    return fig
+
+
+def plot_filters(kernel: np.ndarray, ncols: int = 8, fig: Figure | None = None) -> Figure:
+    """Draw each filter of a first Conv2D layer, from its kernel of shape (height, width, 1, filters).
+
+    Light pixels are positive weights, dark ones negative.
+
+    >>> import keras
+    >>> layer = keras.layers.Conv2D(4, 3); layer.build((None, 28, 28, 1))
+    >>> len(plot_filters(layer.get_weights()[0]).axes)
+    4
+    """
+    kernel = np.asarray(kernel)
+    if kernel.ndim != 4 or kernel.shape[2] != 1:
+        raise ValueError(f"kernel must have shape (height, width, 1, filters), got {kernel.shape}")
+    return plot_grid(np.moveaxis(kernel[:, :, 0, :], -1, 0), ncols=ncols, fig=fig)
+
+
+def plot_feature_maps(maps: np.ndarray, ncols: int = 8, fig: Figure | None = None) -> Figure:
+    """Draw the feature maps of one image, from a layer output of shape (height, width, channels).
+
+    >>> len(plot_feature_maps(np.random.rand(26, 26, 6)).axes)
+    6
+    """
+    maps = np.asarray(maps)
+    if maps.ndim != 3:
+        raise ValueError(f"maps must have shape (height, width, channels), got {maps.shape}")
+    return plot_grid(np.moveaxis(maps, -1, 0), ncols=ncols, cmap="viridis", fig=fig)

@@ -38,10 +38,13 @@ def test_bad_layer_sizes(hidden):
         build_mlp(hidden)
 
 
-def test_convnet_shape():
+def test_convnet_layers_and_shape():
     model = build_convnet()
     assert model(np.zeros((3, 28, 28, 1), np.float32)).shape == (3, 10)
-    assert [layer.name for layer in model.layers][:2] == ["conv_1", "pool_1"]
+    assert [layer.name for layer in model.layers] == [
+        "conv_1", "pool_1", "conv_2", "pool_2", "flatten", "dropout_1", "hidden", "dropout_2", "output"]
+    assert model.get_layer("conv_2").output.shape == (None, 11, 11, 64)
+    assert model.count_params() == (9 * 32 + 32) + (9 * 32 * 64 + 64) + (1600 * 128 + 128) + (128 * 10 + 10)
 
 
 EXPECTED = {  # the tutorials' table, as the issue states it

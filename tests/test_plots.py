@@ -82,3 +82,21 @@ def test_plot_network_reads_the_layers_from_the_model():
     assert [text.get_text() for text in ax.texts] == ["input\n784", "hidden_1\n128", "hidden_2\n128", "output\n10"]
     assert len(ax.collections) == 4  # one column of nodes per layer
     assert sum(len(c.get_offsets()) for c in ax.collections) == 6 * 4
+
+
+def test_plot_filters_draws_each_kernel_slice():
+    kernel = np.random.default_rng(0).normal(size=(3, 3, 1, 5))
+    fig = plots.plot_filters(kernel, ncols=4)
+    assert len(fig.axes) == 5
+    np.testing.assert_array_equal(fig.axes[4].images[0].get_array(), kernel[:, :, 0, 4])
+    with pytest.raises(ValueError, match=r"kernel must have shape \(height, width, 1, filters\), got \(3, 3, 2, 5\)"):
+        plots.plot_filters(np.zeros((3, 3, 2, 5)))
+
+
+def test_plot_feature_maps_draws_each_channel():
+    maps = np.random.default_rng(0).random((11, 11, 3))
+    fig = plots.plot_feature_maps(maps)
+    np.testing.assert_array_equal(fig.axes[1].images[0].get_array(), maps[:, :, 1])
+    assert fig.axes[0].images[0].get_cmap().name == "viridis"
+    with pytest.raises(ValueError, match="maps must have shape"):
+        plots.plot_feature_maps(np.zeros((11, 11)))
