@@ -1,7 +1,8 @@
-"""The command line: ``python -m mnist_tutorial {data,run}``.
+"""The command line: ``python -m mnist_tutorial {data,run,figures}``.
 
 ``data`` loads and verifies MNIST and prints its facts; ``run`` executes the
-notebook series in place and prints the results table.
+notebook series in place and prints the results table; ``figures`` redraws
+the figures in img/.
 """
 
 from __future__ import annotations
@@ -52,6 +53,21 @@ def command_run(args: argparse.Namespace) -> int:
     return 1 if failed else 0
 
 
+def command_figures(args: argparse.Namespace) -> int:
+    """Redraw the figures of img/ from the helpers."""
+    import os
+
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")  # before figures imports TensorFlow
+    os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")
+    from mnist_tutorial.data import load_mnist
+    from mnist_tutorial.figures import make_figures
+
+    photo = ROOT / "img" / "photos" / "digit_3_chalkboard.jpg"
+    for path in make_figures(args.output, load_mnist(args.data_dir), photo):
+        print(f"wrote {path}")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     """Parse the command line and run a command; returns the exit status."""
     parser = argparse.ArgumentParser(prog="python -m mnist_tutorial", description=__doc__.splitlines()[0])
@@ -63,6 +79,10 @@ def main(argv: list[str] | None = None) -> int:
     run.add_argument("--check", action="store_true", help="execute without overwriting the notebooks")
     run.add_argument("--notebooks", type=Path, default=ROOT / "notebooks", help="the notebooks' folder")
     run.set_defaults(handler=command_run)
+    figures = commands.add_parser("figures", help="redraw the figures in img/")
+    figures.add_argument("--output", type=Path, default=ROOT / "img", help="where to write them")
+    figures.add_argument("--data-dir", type=Path, default=None, help="folder of the IDX files or mnist.npz")
+    figures.set_defaults(handler=command_figures)
     args = parser.parse_args(argv)
     return args.handler(args)
 

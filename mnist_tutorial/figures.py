@@ -1,0 +1,91 @@
+"""Generate the figures of img/ (used by the README) from the helpers: ``python -m mnist_tutorial figures``.
+
+Two small models are trained for the figures that need one: the 512-unit
+rmsprop net (curves, confusion matrix, own photo) and the convnet (filters).
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")  # files only; this module never opens a window
+
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+
+from mnist_tutorial import plots  # noqa: E402
+from mnist_tutorial.images import prepare_image, read_image  # noqa: E402
+from mnist_tutorial.models import RECIPES, build_convnet  # noqa: E402
+from mnist_tutorial.training import confusion_matrix, fit, predict_classes, set_seed  # noqa: E402
+
+#: The files written, in the order they are made.
+FIGURES = (
+    "sample_digits.png",
+    "pixel_values.png",
+    "network.png",
+    "training_curves.png",
+    "confusion_matrix.png",
+    "own_digit.png",
+    "convnet_filters.png",
+)
+
+
+def _save(fig, path: Path) -> Path:
+    fig.savefig(path, dpi=90, bbox_inches="tight", metadata={"Software": None})
+    plt.close(fig)
+    return path
+
+
+def make_figures(
+    folder: str | os.PathLike,
+    mnist,
+    photo: str | os.PathLike,
+    epochs: int = 5,
+    conv_epochs: int = 2,
+    limit: int | None = None,
+    seed: int = 0,
+) -> list[Path]:
+    """Draw every figure of ``FIGURES`` into ``folder`` and return their paths.
+
+    Takes the loaded ``mnist`` tuples, the photo to show as "your own digit",
+    the epochs for the two models and an optional ``limit`` on the training
+    images (for quick tests).
+    """
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    (x_train, y_train), (x_test, y_test) = mnist
+    x_fit, y_fit = x_train[:limit], y_train[:limit]
+    written = [
+        _save(plots.plot_digits(x_train[:10], labels=y_train[:10]), folder / FIGURES[0]),
+        _save(plots.plot_pixel_values(x_train[0]).figure, folder / FIGURES[1]),
+        _save(plots.plot_network(RECIPES["normalize_flatten_mlp"].build()).figure, folder / FIGURES[2]),
+    ]
+
+    recipe = RECIPES["dense_512_rmsprop"]
+    set_seed(seed)
+    dense = recipe.build()
+    history = fit(dense, *recipe.prepare(x_fit, y_fit), epochs=epochs, batch_size=recipe.batch_size,
+                  validation_split=0.1, log=False)
+    written.append(_save(plots.plot_history(history), folder / FIGURES[3]))
+    test_x, _ = recipe.prepare(x_test, y_test)
+    written.append(_save(plots.plot_confusion_matrix(confusion_matrix(y_test, predict_classes(dense, test_x))).figure,
+                         folder / FIGURES[4]))
+
+    digit = prepare_image(photo)
+    fig, (photo_ax, input_ax, bars_ax) = plt.subplots(1, 3, figsize=(11, 3), gridspec_kw={"width_ratios": [1, 1, 2]})
+    photo_ax.imshow(read_image(photo), cmap="gray", vmin=0, vmax=1)
+    photo_ax.set_title("the photo")
+    photo_ax.axis("off")
+    plots.plot_digit(digit, title="what the model sees", ax=input_ax, cmap="gray")
+    plots.plot_probabilities(dense.predict(digit.reshape(1, 784), verbose=0)[0], ax=bars_ax)
+    fig.tight_layout()
+    written.append(_save(fig, folder / FIGURES[5]))
+
+    set_seed(seed)
+    convnet = build_convnet()
+    fit(convnet, (x_fit.astype("float32") / 255)[..., np.newaxis], y_fit, epochs=conv_epochs, batch_size=128, log=False)
+    written.append(_save(plots.plot_filters(convnet.get_layer("conv_1").get_weights()[0]), folder / FIGURES[6]))
+    return written
