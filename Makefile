@@ -17,10 +17,13 @@ endif
 # Whatever runs a notebook kernel finds the project's Python first.
 export PATH := $(abspath $(BIN)):$(PATH)
 
-.PHONY: run check test test-lax lab bench seed-spread clean constraints
+.PHONY: run check test test-lax lab bench bench-training seed-spread figures clean constraints
 
 run: $(STAMP)
 	$(BIN)/python -m mnist_tutorial run
+
+figures: $(STAMP)
+	$(BIN)/python -m mnist_tutorial figures
 
 check: $(STAMP)
 	$(BIN)/python -m mnist_tutorial run --check
@@ -34,11 +37,13 @@ test-lax: $(STAMP)
 	$(BIN)/python -m pytest --nbval-lax
 
 lab: $(STAMP)
-	$(BIN)/pip install -q -c constraints.txt -e ".[test,lab]"
 	$(BIN)/jupyter lab notebooks/
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_loading.py
+
+bench-training: $(STAMP)
+	$(BIN)/python benchmarks/bench_training.py
 
 seed-spread: $(STAMP)
 	$(BIN)/python benchmarks/seed_spread.py
