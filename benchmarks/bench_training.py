@@ -5,7 +5,8 @@ In one run, on one machine, medians of --repeats runs:
   (b) the tutorial's code as written: compile(rmsprop, categorical_crossentropy), fit(batch_size=128) with
       its default progress bar (drawn into /dev/null);
   (c) this project's path: RECIPES["dense_512_rmsprop"] (steps_per_execution=32) after set_seed;
-  (d) where a training step's time goes: its six matrix products alone, timed the same way;
+  (d) where a training step's time goes: the step rebuilt in raw TensorFlow in stages (matrix products alone,
+      then forward and backward passes, then the optimizer update), each stage's cost the difference to the last;
   (e) each recipe the notebooks train, once, with its own epochs.
 Every timed fit follows a 1-epoch warm-up (tracing, allocation), so both contenders train 1 + --epochs epochs.
 The last line is machine-readable:
@@ -67,11 +68,7 @@ def timed_fit(model: keras.Model, x, y, epochs: int, verbose: int = 0) -> float:
 
 def tutorial_code(x, y, test_x, test_y, epochs: int) -> tuple[float, float]:
     """Deep Learning with Python's first network, as the book writes it (Keras 3 spelling of the input)."""
-    model = keras.Sequential([
-        keras.Input(shape=(28 * 28,)),
-        keras.layers.Dense(512, activation="relu"),
-        keras.layers.Dense(10, activation="softmax"),
-    ])
+    model = tutorial_model()
     model.compile(optimizer="rmsprop", loss="categorical_crossentropy", metrics=["accuracy"])
     seconds = timed_fit(model, x, y, epochs, verbose=1)  # fit's default: the tutorial's progress bar
     return seconds, model.evaluate(test_x, test_y, verbose=0)[1]
@@ -85,23 +82,86 @@ def project_path(x, y, test_x, test_y, epochs: int) -> tuple[float, float]:
     return seconds, evaluate(model, test_x, test_y)["accuracy"]
 
 
-def step_matmul_seconds(steps: int = 200) -> float:
-    """Seconds per epoch spent in one training step's six matrix products alone (forward and backward)."""
-    x = tf.random.uniform((BATCH, 784))
-    w1, w2 = tf.random.uniform((784, HIDDEN)), tf.random.uniform((HIDDEN, 10))
+def tutorial_model() -> keras.Sequential:
+    """The 512-unit net as the tutorial writes it: Dense 512 relu, Dense 10 softmax, on 784 inputs."""
+    return keras.Sequential([
+        keras.Input(shape=(28 * 28,)),
+        keras.layers.Dense(HIDDEN, activation="relu"),
+        keras.layers.Dense(10, activation="softmax"),
+    ])
 
-    @tf.function
-    def products():
-        h = x @ w1
+
+def step_profile(x, y) -> dict[str, float]:
+    """Seconds per epoch of a training step built up in stages, in raw TensorFlow at the recipe's shapes.
+
+    Every stage runs all of an epoch's batches in one graph loop (no Python, no Keras loop),
+    and each adds one cost to the stage before it:
+      matmuls           the step's six matrix products (forward, and both gradients of each layer), nothing else;
+      forward_backward  the whole forward pass, bias adds, relu, softmax, the loss, and every gradient;
+      training_step     the same plus Keras' RMSprop update of the 407,050 weights: a complete step.
+    What Keras' ``fit`` costs on top of ``training_step`` is its loop: shuffling, batching, metrics, callbacks.
+    One more stage replaces the last one's update and is not part of the build-up:
+      fused_update      ``training_step`` with TensorFlow's fused RMSprop kernel (``ResourceApplyRMSProp``, one
+                        pass over each weight) in place of Keras 3's update (about ten element-wise kernels).
+    """
+    batches = len(x) // BATCH
+    xs = tf.constant(x[: batches * BATCH].reshape(batches, BATCH, -1))
+    ys = tf.constant(y[: batches * BATCH].reshape(batches, BATCH, -1))
+    model = tutorial_model()
+    optimizer = keras.optimizers.RMSprop()
+    optimizer.build(model.trainable_variables)
+    loss_fn = keras.losses.CategoricalCrossentropy()
+    w1, _, w2, _ = model.trainable_variables
+
+    def matmuls(i):
+        h = xs[i] @ w1
         out = h @ w2
-        d_h = out @ tf.transpose(w2)  # gradient into the hidden layer
-        return tf.reduce_sum(out) + tf.reduce_sum(tf.transpose(x) @ d_h) + tf.reduce_sum(tf.transpose(h) @ out)
+        d_h = out @ tf.transpose(w2)
+        return tf.reduce_sum(out) + tf.reduce_sum(tf.transpose(xs[i]) @ d_h) + tf.reduce_sum(tf.transpose(h) @ out)
 
-    products()
-    began = time.perf_counter()
-    for _ in range(steps):
-        products()
-    return (time.perf_counter() - began) / steps * (60000 / BATCH)
+    def gradients(i):
+        with tf.GradientTape() as tape:
+            loss = loss_fn(ys[i], model(xs[i], training=True))
+        return loss, tape.gradient(loss, model.trainable_variables)
+
+    def forward_backward(i):
+        loss, grads = gradients(i)
+        return loss + sum(g[0, 0] if g.shape.rank == 2 else g[0] for g in grads)  # uses every gradient
+
+    def training_step(i):
+        loss, grads = gradients(i)
+        optimizer.apply(grads, model.trainable_variables)
+        return loss
+
+    weights = [v.value for v in model.trainable_variables]
+    mean_squares = [tf.Variable(tf.zeros_like(w)) for w in weights]
+    moments = [tf.Variable(tf.zeros_like(w)) for w in weights]
+
+    def fused_update(i):
+        loss, grads = gradients(i)
+        for w, ms, mom, g in zip(weights, mean_squares, moments, grads):
+            tf.raw_ops.ResourceApplyRMSProp(var=w.handle, ms=ms.handle, mom=mom.handle, lr=0.001, rho=0.9,
+                                            momentum=0.0, epsilon=1e-7, grad=g)
+        return loss
+
+    seconds = {}
+    for stage in (matmuls, forward_backward, training_step, fused_update):
+
+        @tf.function
+        def epoch(stage=stage):
+            total = tf.constant(0.0)
+            for i in tf.range(batches):
+                total += stage(i)
+            return total
+
+        epoch()  # trace and warm up
+        times = []
+        for _ in range(3):
+            began = time.perf_counter()
+            epoch().numpy()
+            times.append(time.perf_counter() - began)
+        seconds[stage.__name__] = statistics.median(times) * len(x) / (batches * BATCH)
+    return seconds
 
 
 def main() -> None:
@@ -134,10 +194,16 @@ def main() -> None:
           f"test accuracy {tutorial_acc:.2%} (median of {args.repeats})")
     print(f"(c) this project's path:      {project_s:.2f} s/epoch = {project_s / limit:.2f}x the limit, "
           f"test accuracy {project_acc:.2%}, {tutorial_s / project_s:.2f}x faster than the tutorial code")
-    products = step_matmul_seconds()
-    print(f"(d) the step's matrix products alone: {products:.2f} s/epoch ({products / limit:.2f}x the limit); "
-          f"the other {project_s - products:.2f} s/epoch of the project's path is everything else "
-          "(optimizer update, activations, loss, metrics, batching, the training loop)")
+    print("(d) where a step's time goes, built up in stages in raw TensorFlow (median of 3 epochs each):")
+    profile = step_profile(x, y)
+    fused = profile.pop("fused_update")
+    previous = 0.0
+    for stage, seconds in profile.items():
+        print(f"    {stage:17s} {seconds:.2f} s/epoch = {seconds / limit:.2f}x the limit (+{seconds - previous:.2f} s)")
+        previous = seconds
+    print(f"    Keras fit loop    {project_s:.2f} s/epoch = {project_s / limit:.2f}x the limit (+{project_s - previous:.2f} s)")
+    print(f"    and, instead of training_step, with TensorFlow's fused RMSprop kernel: {fused:.2f} s/epoch "
+          f"= {fused / limit:.2f}x the limit ({fused - previous:+.2f} s against Keras' update)")
 
     if not args.no_recipes:
         print("(e) each recipe the notebooks train, with its own epochs:")
