@@ -192,8 +192,20 @@ class Result:
         return above_reported and self.accuracy >= self.minimum
 
     def row(self) -> str:
-        """Return this result as one row of the Markdown results table."""
-        reported = "-" if math.isnan(self.reported) else f"{self.reported:.2%}"
+        """Return this result as one row of the Markdown results table.
+
+        The tutorial column holds the reported figure, else the minimum ("at
+        least ..."), else "-".
+
+        >>> Result("convnet", 225034, 10, 95.0, 0.9931, minimum=0.992).row()
+        '| convnet | 225,034 | 10 | 95.0 s | 99.31% | at least 99.20% | pass |'
+        """
+        if not math.isnan(self.reported):
+            reported = f"{self.reported:.2%}"
+        elif self.minimum > 0:
+            reported = f"at least {self.minimum:.2%}"
+        else:
+            reported = "-"
         accuracy = f"{self.accuracy:.2%}" + (" (train)" if self.measured_on == "train" else "")
         verdict = "pass" if self.passed else "FAIL"
         return (

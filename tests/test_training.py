@@ -141,4 +141,5 @@ def test_check_against_tutorial_passes_and_fails_loudly(capsys):
 def test_result_minimum_and_missing_reported_figure():
     assert Result("c", 1, 1, 0, 0.99, minimum=0.992).passed is False
     assert Result("c", 1, 1, 0, 0.993, minimum=0.992).passed is True
-    assert "| - |" in Result("c", 1, 1, 0, 0.99, measured_on="train").row()
+    assert "| 99.00% (train) | - | pass |" in Result("c", 1, 1, 0, 0.99, measured_on="train").row()
+    assert "| 99.00% | at least 99.20% | FAIL |" in Result("c", 1, 1, 0, 0.99, minimum=0.992).row()
