@@ -2,7 +2,7 @@
 
 ``data`` loads and verifies MNIST and prints its facts; ``run`` executes the
 notebook series in place and prints the results table; ``figures`` redraws
-the figures in img/.
+the figures in img/, and the JupyterLab screenshot where Chromium is installed.
 """
 
 from __future__ import annotations
@@ -60,11 +60,17 @@ def command_figures(args: argparse.Namespace) -> int:
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")  # before figures imports TensorFlow
     os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")
     from mnist_tutorial.data import load_mnist
-    from mnist_tutorial.figures import make_figures
+    from mnist_tutorial.figures import SCREENSHOT, SCREENSHOT_OF, make_figures
+
+    from mnist_tutorial import lab
 
     photo = ROOT / "img" / "photos" / "digit_3_chalkboard.jpg"
     for path in make_figures(args.output, load_mnist(args.data_dir), photo):
         print(f"wrote {path}")
+    if lab.find_chromium() is None:
+        print(f"kept {args.output / SCREENSHOT} as it was: the JupyterLab screenshot {lab.MISSING}")
+    else:
+        print(f"wrote {lab.screenshot(ROOT / 'notebooks' / SCREENSHOT_OF, args.output / SCREENSHOT)}")
     return 0
 
 

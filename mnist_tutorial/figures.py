@@ -31,6 +31,9 @@ FIGURES = (
     "own_digit.png",
     "convnet_filters.png",
 )
+#: The README's JupyterLab screenshot: this notebook of notebooks/, written to this file of img/.
+#: ``python -m mnist_tutorial figures`` takes it when Chromium is there (see ``mnist_tutorial.lab``).
+SCREENSHOT_OF, SCREENSHOT = "03_adam_variants_64_512.ipynb", "jupyterlab.png"
 
 
 def _save(fig, path: Path) -> Path:

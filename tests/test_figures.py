@@ -5,7 +5,7 @@ from pathlib import Path
 
 import matplotlib.image
 
-from mnist_tutorial.figures import FIGURES, make_figures
+from mnist_tutorial.figures import FIGURES, SCREENSHOT, SCREENSHOT_OF, make_figures
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -16,7 +16,9 @@ def test_every_image_the_readme_references_exists():
     assert len(references) >= 5
     for reference in references:
         assert (ROOT / reference).is_file(), f"README shows {reference}, which does not exist"
-    assert {f"img/{name}" for name in FIGURES} <= set(references), "a generated figure is not shown in the README"
+    generated = {f"img/{name}" for name in (*FIGURES, SCREENSHOT)}
+    assert generated <= set(references), "a generated figure is not shown in the README"
+    assert (ROOT / "notebooks" / SCREENSHOT_OF).is_file()
 
 
 def test_the_figures_command_regenerates_every_figure(mnist, tmp_path):
