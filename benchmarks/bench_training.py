@@ -140,8 +140,8 @@ def step_profile(x, y) -> dict[str, float]:
     def fused_update(i):
         loss, grads = gradients(i)
         for w, ms, mom, g in zip(weights, mean_squares, moments, grads):
-            tf.raw_ops.ResourceApplyRMSProp(var=w.handle, ms=ms.handle, mom=mom.handle, lr=0.001, rho=0.9,
-                                            momentum=0.0, epsilon=1e-7, grad=g)
+            tf.raw_ops.ResourceApplyRMSProp(var=w.handle, ms=ms.handle, mom=mom.handle, lr=optimizer.learning_rate,
+                                            rho=optimizer.rho, momentum=0.0, epsilon=optimizer.epsilon, grad=g)
         return loss
 
     seconds = {}

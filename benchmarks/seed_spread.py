@@ -23,6 +23,7 @@ import numpy as np  # noqa: E402
 
 from mnist_tutorial.data import load_mnist  # noqa: E402
 from mnist_tutorial.models import RECIPES, build_convnet  # noqa: E402
+from mnist_tutorial.preprocessing import scale  # noqa: E402
 from mnist_tutorial.training import evaluate, fit, set_seed  # noqa: E402
 
 SEEDS = range(4)
@@ -32,9 +33,8 @@ def convnet_accuracy(seed: int, x_train, y_train, x_test, y_test) -> float:
     """Notebook 05's convnet, 10 epochs at batch 128 from ``seed``: its test accuracy."""
     set_seed(seed)
     model = build_convnet()
-    scale = lambda images: (images.astype("float32") / 255)[..., np.newaxis]  # noqa: E731
-    fit(model, scale(x_train), y_train, epochs=10, batch_size=128, log=False)
-    return evaluate(model, scale(x_test), y_test)["accuracy"]
+    fit(model, scale(x_train)[..., np.newaxis], y_train, epochs=10, batch_size=128, log=False)
+    return evaluate(model, scale(x_test)[..., np.newaxis], y_test)["accuracy"]
 
 
 def main() -> None:

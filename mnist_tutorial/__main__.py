@@ -59,10 +59,9 @@ def command_figures(args: argparse.Namespace) -> int:
 
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")  # before figures imports TensorFlow
     os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")
+    from mnist_tutorial import lab
     from mnist_tutorial.data import load_mnist
     from mnist_tutorial.figures import SCREENSHOT, SCREENSHOT_OF, make_figures
-
-    from mnist_tutorial import lab
 
     photo = ROOT / "img" / "photos" / "digit_3_chalkboard.jpg"
     for path in make_figures(args.output, load_mnist(args.data_dir), photo):

@@ -19,6 +19,7 @@ import numpy as np  # noqa: E402
 from mnist_tutorial import plots  # noqa: E402
 from mnist_tutorial.images import prepare_image, read_image  # noqa: E402
 from mnist_tutorial.models import RECIPES, build_convnet  # noqa: E402
+from mnist_tutorial.preprocessing import scale  # noqa: E402
 from mnist_tutorial.training import confusion_matrix, fit, predict_classes, set_seed  # noqa: E402
 
 #: The files written, in the order they are made.
@@ -89,6 +90,6 @@ def make_figures(
 
     set_seed(seed)
     convnet = build_convnet()
-    fit(convnet, (x_fit.astype("float32") / 255)[..., np.newaxis], y_fit, epochs=conv_epochs, batch_size=128, log=False)
+    fit(convnet, scale(x_fit)[..., np.newaxis], y_fit, epochs=conv_epochs, batch_size=128, log=False)
     written.append(_save(plots.plot_filters(convnet.get_layer("conv_1").get_weights()[0]), folder / FIGURES[6]))
     return written
