@@ -1,9 +1,10 @@
-"""Tests for mnist_tutorial.training: bit-identical seeding, stable logs, evaluation helpers, the check."""
+"""Tests for mnist_tutorial.training: bit-identical seeding, batches equal to fit's own, stable logs, evaluation helpers, the check."""
 
 import hashlib
 import subprocess
 import sys
 import textwrap
+import warnings
 
 import numpy as np
 import pytest
@@ -12,6 +13,7 @@ from mnist_tutorial.models import RECIPES
 from mnist_tutorial.training import (
     EpochLogger,
     Result,
+    batches,
     check_against_tutorial,
     confusion_matrix,
     evaluate,
@@ -72,6 +74,95 @@ def test_different_seeds_give_different_weights():
 def test_set_seed_rejects_bad_seeds(seed):
     with pytest.raises(ValueError, match="seed must be a non-negative integer"):
         set_seed(seed)
+
+
+def weights_and_history(model, history):
+    return [w.tobytes() for w in model.get_weights()], history.history
+
+
+@pytest.mark.parametrize(
+    ("recipe_name", "samples", "batch_size"),
+    [("dense_512_rmsprop", 1000, 128), ("normalize_flatten_mlp", 999, 32), ("adam_64", 640, 32)],
+)
+def test_training_on_batches_gives_the_weights_and_history_of_fit_on_arrays(mnist, recipe_name, samples, batch_size):
+    (x_train, y_train), _ = mnist
+    recipe = RECIPES[recipe_name]
+    x, y = recipe.prepare(x_train[:samples], y_train[:samples])
+    runs = []
+    for on_batches in (False, True):
+        set_seed(0)  # before batches(): its shuffle, like fit's, takes its seed when it is built
+        model = recipe.build()
+        data = dict(x=batches(x, y, batch_size), shuffle=False) if on_batches else dict(x=x, y=y, batch_size=batch_size)
+        history = model.fit(**data, epochs=2, verbose=0)
+        history = model.fit(**data, epochs=3, initial_epoch=2, verbose=0)  # continued, as notebook 02 does
+        runs.append(weights_and_history(model, history))
+    assert runs[0] == runs[1]
+
+
+def test_fit_with_validation_split_matches_keras(mnist):
+    (x_train, y_train), _ = mnist
+    recipe = RECIPES["dense_512_rmsprop"]
+    x, y = recipe.prepare(x_train[:1000], y_train[:1000])
+    set_seed(0)
+    keras_model = recipe.build()
+    keras_history = keras_model.fit(x, y, epochs=2, batch_size=128, validation_split=0.15, verbose=0)
+    set_seed(0)
+    model = recipe.build()
+    history = fit(model, x, y, epochs=2, batch_size=128, validation_split=0.15, log=False)
+    assert weights_and_history(model, history) == weights_and_history(keras_model, keras_history)
+    assert "val_loss" in history.history
+
+
+def test_batches_shuffle_and_keep_inputs_with_their_targets():
+    x = np.arange(100, dtype=np.float64).reshape(50, 2)
+    y = np.arange(50, dtype=np.uint8)
+    set_seed(0)
+    data = batches(x, y, batch_size=16)
+    assert len(data) == 4 and data.options().autotune.enabled is False
+    epochs = []
+    for _ in range(2):
+        parts = list(data)
+        assert [len(part_y) for _, part_y in parts] == [16, 16, 16, 2]
+        xs = np.concatenate([part_x.numpy() for part_x, _ in parts])
+        ys = np.concatenate([part_y.numpy() for _, part_y in parts])
+        assert xs.dtype == np.float32 and ys.dtype == np.uint8  # floats become float32, as in Keras
+        assert np.array_equal(xs[:, 0], 2 * ys) and sorted(ys) == list(range(50))
+        epochs.append(ys)
+    assert not np.array_equal(epochs[0], np.arange(50))
+    # Seeded, the shuffle repeats its order every epoch: Keras' own pipeline for arrays does the same.
+    assert np.array_equal(*epochs)
+    in_order = np.concatenate([part.numpy() for part in batches(x, batch_size=16, shuffle=False)])
+    assert np.array_equal(in_order, x.astype(np.float32))
+
+
+def test_fit_on_batches_gives_no_warning(mnist):
+    (x_train, y_train), _ = mnist
+    recipe = RECIPES["adam_64"]
+    x, y = recipe.prepare(x_train[:256], y_train[:256])
+    model = recipe.build()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        model.fit(batches(x, y, 64), epochs=1, shuffle=False, verbose=0)
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        ((np.zeros((3, 2)), np.zeros(4)), r"same, non-zero number of samples, got \[3, 4\]"),
+        ((np.zeros((0, 2)),), r"same, non-zero number of samples, got \[0\]"),
+        ((np.zeros((3, 2)), np.zeros(3), 0), "batch_size must be a positive integer, got 0"),
+        ((np.zeros((3, 2)), np.zeros(3), 2.5), "batch_size must be a positive integer, got 2.5"),
+    ],
+)
+def test_batches_reject_bad_input(args, message):
+    with pytest.raises(ValueError, match=message):
+        batches(*args)
+
+
+@pytest.mark.parametrize("split", [-0.1, 1.0])
+def test_fit_rejects_a_bad_validation_split(split):
+    with pytest.raises(ValueError, match=f"validation_split must be at least 0 and below 1, got {split}"):
+        fit(RECIPES["adam_64"].build(), np.zeros((4, 784)), np.zeros((4, 10)), epochs=1, validation_split=split)
 
 
 def test_fit_logs_one_stable_line_per_epoch_and_learns(mnist, capsys):
