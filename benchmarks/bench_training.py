@@ -4,9 +4,12 @@ In one run, on one machine, medians of --repeats runs:
   (a) the peak of a 4096x4096 float32 matrix product (NumPy), which sets the arithmetic limit;
   (b) the tutorial's code as written: compile(rmsprop, categorical_crossentropy), fit(batch_size=128) with
       its default progress bar (drawn into /dev/null);
-  (c) this project's path: RECIPES["dense_512_rmsprop"] (steps_per_execution=32) after set_seed;
+  (c) this project's path: RECIPES["dense_512_rmsprop"] (steps_per_execution=32) after set_seed, trained on
+      training.batches (fit's own input pipeline with tf.data's autotuning off), as the notebooks train;
+      and the same model fed the NumPy arrays, with autotuning on, to show what batches buys;
   (d) where a training step's time goes: the step rebuilt in raw TensorFlow in stages (matrix products alone,
-      then forward and backward passes, then the optimizer update), each stage's cost the difference to the last;
+      then forward and backward passes, then the optimizer update, then Keras' train_step with its loss tracker
+      and metrics), each stage's cost the difference to the last; then fit around it, on batches and on arrays;
   (e) each recipe the notebooks train, once, with its own epochs.
 Every timed fit follows a 1-epoch warm-up (tracing, allocation), so both contenders train 1 + --epochs epochs.
 The last line is machine-readable:
@@ -34,7 +37,7 @@ import tensorflow as tf  # noqa: E402
 
 from mnist_tutorial.data import load_mnist  # noqa: E402
 from mnist_tutorial.models import RECIPES  # noqa: E402
-from mnist_tutorial.training import evaluate, fit, set_seed  # noqa: E402
+from mnist_tutorial.training import batches, evaluate, fit, set_seed  # noqa: E402
 
 HIDDEN, BATCH = 512, 128
 #: Multiply-adds per image: 784x512 + 512x10. Forward costs 2 FLOP per multiply-add, backward twice the forward.
@@ -53,16 +56,18 @@ def matmul_peak(n: int = 4096, repeats: int = 5) -> float:
     return 2 * n**3 / statistics.median(times)
 
 
-def timed_fit(model: keras.Model, x, y, epochs: int, verbose: int = 0) -> float:
+def timed_fit(model: keras.Model, x, y, epochs: int, verbose: int = 0, on_batches: bool = False) -> float:
     """Warm up for one epoch, then return the seconds per epoch of ``epochs`` more.
 
     With ``verbose=1`` (Keras' default, the tutorial's progress bar) the bar is
     drawn as usual but into /dev/null, so its cost counts and the terminal's does not.
+    With ``on_batches`` the model trains on ``batches(x, y)`` instead of the arrays.
     """
+    data = dict(x=batches(x, y, BATCH), shuffle=False) if on_batches else dict(x=x, y=y, batch_size=BATCH)
     with open(os.devnull, "w") as sink, contextlib.redirect_stdout(sink):
-        model.fit(x, y, epochs=1, batch_size=BATCH, verbose=verbose)
+        model.fit(**data, epochs=1, verbose=verbose)
         began = time.perf_counter()
-        model.fit(x, y, epochs=epochs, batch_size=BATCH, verbose=verbose)
+        model.fit(**data, epochs=epochs, verbose=verbose)
         return (time.perf_counter() - began) / epochs
 
 
@@ -74,11 +79,11 @@ def tutorial_code(x, y, test_x, test_y, epochs: int) -> tuple[float, float]:
     return seconds, model.evaluate(test_x, test_y, verbose=0)[1]
 
 
-def project_path(x, y, test_x, test_y, epochs: int) -> tuple[float, float]:
-    """The same net through this project: the recipe's model, seeded."""
+def project_path(x, y, test_x, test_y, epochs: int, on_batches: bool = True) -> tuple[float, float]:
+    """The same net through this project: the recipe's model, seeded, trained on ``batches`` (or on the arrays)."""
     set_seed(0)
     model = RECIPES["dense_512_rmsprop"].build()
-    seconds = timed_fit(model, x, y, epochs)
+    seconds = timed_fit(model, x, y, epochs, on_batches=on_batches)
     return seconds, evaluate(model, test_x, test_y)["accuracy"]
 
 
@@ -98,8 +103,9 @@ def step_profile(x, y) -> dict[str, float]:
     and each adds one cost to the stage before it:
       matmuls           the step's six matrix products (forward, and both gradients of each layer), nothing else;
       forward_backward  the whole forward pass, bias adds, relu, softmax, the loss, and every gradient;
-      training_step     the same plus Keras' RMSprop update of the 407,050 weights: a complete step.
-    What Keras' ``fit`` costs on top of ``training_step`` is its loop: shuffling, batching, metrics, callbacks.
+      training_step     the same plus Keras' RMSprop update of the 407,050 weights: a complete step;
+      keras_train_step  Keras' own ``Model.train_step``: the same step plus its loss tracker and accuracy metric.
+    What Keras' ``fit`` costs on top of ``keras_train_step`` is its loop and its input pipeline.
     One more stage replaces the last one's update and is not part of the build-up:
       fused_update      ``training_step`` with TensorFlow's fused RMSprop kernel (``ResourceApplyRMSProp``, one
                         pass over each weight) in place of Keras 3's update (about ten element-wise kernels).
@@ -133,6 +139,13 @@ def step_profile(x, y) -> dict[str, float]:
         optimizer.apply(grads, model.trainable_variables)
         return loss
 
+    keras_model = tutorial_model()
+    keras_model.compile(optimizer="rmsprop", loss="categorical_crossentropy", metrics=["accuracy"])
+    keras_model.optimizer.build(keras_model.trainable_variables)
+
+    def keras_train_step(i):
+        return keras_model.train_step((xs[i], ys[i]))["loss"]
+
     weights = [v.value for v in model.trainable_variables]
     mean_squares = [tf.Variable(tf.zeros_like(w)) for w in weights]
     moments = [tf.Variable(tf.zeros_like(w)) for w in weights]
@@ -145,7 +158,7 @@ def step_profile(x, y) -> dict[str, float]:
         return loss
 
     seconds = {}
-    for stage in (matmuls, forward_backward, training_step, fused_update):
+    for stage in (matmuls, forward_backward, training_step, keras_train_step, fused_update):
 
         @tf.function
         def epoch(stage=stage):
@@ -181,19 +194,25 @@ def main() -> None:
     print(f"(a) matrix-product peak {peak / 1e9:.0f} GFLOP/s; one epoch is {FLOP_PER_IMAGE * len(x) / 1e9:.0f} GFLOP, "
           f"so the arithmetic limit is {limit:.2f} s/epoch")
 
-    tutorial, project = [], []
-    for run in range(args.repeats):  # interleaved, so both see the same machine noise
+    tutorial, project, on_arrays = [], [], []
+    for run in range(args.repeats):  # interleaved, so all three see the same machine noise
         tutorial.append(tutorial_code(x, y, test_x, test_y, args.epochs))
+        on_arrays.append(project_path(x, y, test_x, test_y, args.epochs, on_batches=False))
         project.append(project_path(x, y, test_x, test_y, args.epochs))
-        print(f"    run {run + 1}: tutorial code {tutorial[-1][0]:.2f} s/epoch, project {project[-1][0]:.2f} s/epoch")
+        print(f"    run {run + 1}: tutorial code {tutorial[-1][0]:.2f} s/epoch, project {project[-1][0]:.2f} s/epoch "
+              f"(fed the arrays: {on_arrays[-1][0]:.2f} s/epoch)")
     tutorial_s = statistics.median(s for s, _ in tutorial)
     project_s = statistics.median(s for s, _ in project)
+    arrays_s = statistics.median(s for s, _ in on_arrays)
     tutorial_acc = statistics.median(a for _, a in tutorial)
     project_acc = statistics.median(a for _, a in project)
+    arrays_acc = statistics.median(a for _, a in on_arrays)
     print(f"(b) tutorial code as written: {tutorial_s:.2f} s/epoch = {tutorial_s / limit:.2f}x the limit, "
           f"test accuracy {tutorial_acc:.2%} (median of {args.repeats})")
     print(f"(c) this project's path:      {project_s:.2f} s/epoch = {project_s / limit:.2f}x the limit, "
           f"test accuracy {project_acc:.2%}, {tutorial_s / project_s:.2f}x faster than the tutorial code")
+    print(f"    the same, fed the arrays: {arrays_s:.2f} s/epoch = {arrays_s / limit:.2f}x the limit, "
+          f"test accuracy {arrays_acc:.2%}; batches are {arrays_s / project_s:.2f}x faster")
     print("(d) where a step's time goes, built up in stages in raw TensorFlow (median of 3 epochs each):")
     profile = step_profile(x, y)
     fused = profile.pop("fused_update")
@@ -201,9 +220,10 @@ def main() -> None:
     for stage, seconds in profile.items():
         print(f"    {stage:17s} {seconds:.2f} s/epoch = {seconds / limit:.2f}x the limit (+{seconds - previous:.2f} s)")
         previous = seconds
-    print(f"    Keras fit loop    {project_s:.2f} s/epoch = {project_s / limit:.2f}x the limit (+{project_s - previous:.2f} s)")
+    print(f"    fit on batches    {project_s:.2f} s/epoch = {project_s / limit:.2f}x the limit (+{project_s - previous:.2f} s)")
+    print(f"    fit on arrays     {arrays_s:.2f} s/epoch = {arrays_s / limit:.2f}x the limit (+{arrays_s - project_s:.2f} s)")
     print(f"    and, instead of training_step, with TensorFlow's fused RMSprop kernel: {fused:.2f} s/epoch "
-          f"= {fused / limit:.2f}x the limit ({fused - previous:+.2f} s against Keras' update)")
+          f"= {fused / limit:.2f}x the limit ({fused - profile['training_step']:+.2f} s against Keras' update)")
 
     if not args.no_recipes:
         print("(e) each recipe the notebooks train, with its own epochs:")
