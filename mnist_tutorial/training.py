@@ -73,8 +73,8 @@ def batches(x: np.ndarray, y: np.ndarray | None = None, batch_size: int = 32, sh
     gives bit-identical weights, but turns off tf.data's autotuning. (Once
     a global seed is set, as ``set_seed`` does, that shuffle draws the same
     order every epoch, in ``fit``'s pipeline and here alike.)
-    On the 2-core machines here the autotuner's background work slowed the
-    dense nets' training by a fifth to a third (benchmarks/README.md).
+    On the 2-core machines here the autotuner's background work made the
+    dense nets train 1.1 to 1.6 times slower (benchmarks/README.md).
 
     Takes the inputs, optionally the targets (floats become float32, as in
     Keras), the batch size and whether to reshuffle every epoch. Returns a
