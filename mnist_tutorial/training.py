@@ -70,34 +70,35 @@ def batches(x: np.ndarray, y: np.ndarray | None = None, batch_size: int = 32, sh
     ``model.fit`` turns NumPy arrays into a ``tf.data`` pipeline: it
     shuffles the indices, slices one batch at a time with ``tf.gather`` and
     prefetches. This function builds the same pipeline, so training on it
-    gives bit-identical weights, but turns off tf.data's autotuning. (Once
-    a global seed is set, as ``set_seed`` does, that shuffle draws the same
-    order every epoch, in ``fit``'s pipeline and here alike.)
-    On the 2-core machines here the autotuner's background work made the
-    dense nets train 1.1 to 1.6 times slower (benchmarks/README.md).
+    gives bit-identical weights, but turns off tf.data's autotuning. On the
+    2-core machines here the autotuner's background work made the dense
+    nets train 1.1 to 1.6 times slower (benchmarks/README.md). Once a
+    global seed is set, as ``set_seed`` does, the shuffle draws the same
+    order every epoch, in ``fit``'s pipeline and here alike.
 
     Takes the inputs, optionally the targets (floats become float32, as in
-    Keras), the batch size and whether to reshuffle every epoch. Returns a
+    Keras), the batch size and whether to shuffle. Returns a
     ``tf.data.Dataset`` of ``(x, y)`` batches, or of ``x`` batches without
-    ``y``. Pass it to ``model.fit`` with ``shuffle=False``: the dataset
-    shuffles itself, and Keras warns that its own ``shuffle`` does not
-    apply to a dataset. Raises
-    ``ValueError`` if ``x`` and ``y`` differ in length, ``x`` is empty or
-    ``batch_size`` is not a positive integer.
+    ``y``. Build it after ``set_seed``, and pass it to ``model.fit`` with
+    ``shuffle=False``: the dataset shuffles itself, and Keras warns that its
+    own ``shuffle`` does not apply to a dataset. Raises ``ValueError`` if
+    ``x`` and ``y`` differ in length, ``x`` is empty or ``batch_size`` is
+    not a positive integer.
 
     >>> data = batches(np.arange(10.0).reshape(5, 2), np.arange(5), batch_size=2, shuffle=False)
     >>> len(data), [(list(x.shape), y.numpy().tolist()) for x, y in data]
     (3, [([2, 2], [0, 1]), ([2, 2], [2, 3]), ([1, 2], [4])])
     """
-    arrays = tuple(_as_keras_array(a) for a in ((x,) if y is None else (x, y)))
-    samples = len(arrays[0])
-    if samples == 0 or any(len(a) != samples for a in arrays):
-        raise ValueError(f"x and y must hold the same, non-zero number of samples, got {[len(a) for a in arrays]}")
+    arrays = tuple(np.asarray(a) for a in ((x,) if y is None else (x, y)))
+    arrays = tuple(a.astype(np.float32) if np.issubdtype(a.dtype, np.floating) else a for a in arrays)  # as fit does
+    lengths = [len(a) if a.ndim else 0 for a in arrays]
+    if lengths[0] == 0 or len(set(lengths)) > 1:
+        raise ValueError(f"x and y must hold the same, non-zero number of samples, got {lengths}")
     if isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)) or batch_size <= 0:
         raise ValueError(f"batch_size must be a positive integer, got {batch_size!r}")
-    full_batches = samples // batch_size
+    samples, full_batches = lengths[0], lengths[0] // batch_size
 
-    def permutation(_):  # written as Keras writes it, so the shuffle draws the same seed
+    def permutation(_):  # written as Keras writes it, so that the shuffle draws the same seed
         indices = tf.range(samples, dtype=tf.int64)
         return tf.random.shuffle(indices) if shuffle else indices
 
@@ -107,23 +108,18 @@ def batches(x: np.ndarray, y: np.ndarray | None = None, batch_size: int = 32, sh
             return full
         return full.concatenate(tf.data.Dataset.from_tensors(indices[full_batches * batch_size :]))
 
+    def gather(batch, arrays):
+        parts = tuple(tf.gather(a, batch) for a in arrays)
+        return parts if y is not None else parts[0]
+
     indices = tf.data.Dataset.range(1).map(permutation).prefetch(1).flat_map(split)
-    data = tf.data.Dataset.from_tensors(arrays).repeat()
-    dataset = tf.data.Dataset.zip(indices, data).map(
-        lambda batch, arrays: tuple(tf.gather(a, batch) for a in arrays) if y is not None else tf.gather(arrays[0], batch),
-        num_parallel_calls=tf.data.AUTOTUNE,
-    )
+    dataset = tf.data.Dataset.zip(indices, tf.data.Dataset.from_tensors(arrays).repeat())
+    dataset = dataset.map(gather, num_parallel_calls=tf.data.AUTOTUNE)
+    dataset = dataset.apply(tf.data.experimental.assert_cardinality(math.ceil(samples / batch_size)))
     options = tf.data.Options()
     options.autotune.enabled = False
     options.experimental_optimization.apply_default_optimizations = False
-    dataset = dataset.apply(tf.data.experimental.assert_cardinality(math.ceil(samples / batch_size)))
     return dataset.with_options(options).prefetch(tf.data.AUTOTUNE)
-
-
-def _as_keras_array(array: np.ndarray) -> np.ndarray:
-    """Return ``array`` as NumPy, floats as float32: the conversion ``model.fit`` applies to arrays."""
-    array = np.asarray(array)
-    return array.astype(np.float32) if np.issubdtype(array.dtype, np.floating) else array
 
 
 def fit(
@@ -143,7 +139,8 @@ def fit(
     the last fraction of ``x`` and ``y``, as Keras does. Extra keyword
     arguments (``validation_data``, ``callbacks``...) go to ``model.fit``.
     The training time in seconds is in ``history.seconds``. Raises
-    ``ValueError`` if ``validation_split`` is not in [0, 1).
+    ``ValueError`` if ``validation_split`` is not in [0, 1), or comes
+    with ``validation_data``.
 
     >>> set_seed(0)
     >>> model = keras.Sequential([keras.Input((2,)), keras.layers.Dense(10, activation="softmax")])
@@ -154,6 +151,8 @@ def fit(
     """
     if not 0 <= validation_split < 1:
         raise ValueError(f"validation_split must be at least 0 and below 1, got {validation_split!r}")
+    if validation_split and "validation_data" in fit_kwargs:
+        raise ValueError("give validation_split or validation_data, not both")
     if validation_split:
         split = math.floor(len(x) * (1 - validation_split))
         fit_kwargs["validation_data"] = batches(x[split:], y[split:], batch_size, shuffle=False)

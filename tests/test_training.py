@@ -150,6 +150,7 @@ def test_fit_on_batches_gives_no_warning(mnist):
     [
         ((np.zeros((3, 2)), np.zeros(4)), r"same, non-zero number of samples, got \[3, 4\]"),
         ((np.zeros((0, 2)),), r"same, non-zero number of samples, got \[0\]"),
+        (("not an array",), r"same, non-zero number of samples, got \[0\]"),
         ((np.zeros((3, 2)), np.zeros(3), 0), "batch_size must be a positive integer, got 0"),
         ((np.zeros((3, 2)), np.zeros(3), 2.5), "batch_size must be a positive integer, got 2.5"),
     ],
@@ -157,6 +158,12 @@ def test_fit_on_batches_gives_no_warning(mnist):
 def test_batches_reject_bad_input(args, message):
     with pytest.raises(ValueError, match=message):
         batches(*args)
+
+
+def test_fit_rejects_validation_split_with_validation_data():
+    x, y = np.zeros((4, 784)), np.zeros((4, 10))
+    with pytest.raises(ValueError, match="give validation_split or validation_data, not both"):
+        fit(RECIPES["adam_64"].build(), x, y, epochs=1, validation_split=0.5, validation_data=(x, y))
 
 
 @pytest.mark.parametrize("split", [-0.1, 1.0])
