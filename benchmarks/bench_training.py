@@ -96,6 +96,11 @@ def tutorial_model() -> keras.Sequential:
     ])
 
 
+def medians(runs: list[tuple[float, float]]) -> tuple[float, float]:
+    """Return the median seconds per epoch and the median test accuracy of ``(seconds, accuracy)`` runs."""
+    return statistics.median(s for s, _ in runs), statistics.median(a for _, a in runs)
+
+
 def step_profile(x, y) -> dict[str, float]:
     """Seconds per epoch of a training step built up in stages, in raw TensorFlow at the recipe's shapes.
 
@@ -110,9 +115,9 @@ def step_profile(x, y) -> dict[str, float]:
       fused_update      ``training_step`` with TensorFlow's fused RMSprop kernel (``ResourceApplyRMSProp``, one
                         pass over each weight) in place of Keras 3's update (about ten element-wise kernels).
     """
-    batches = len(x) // BATCH
-    xs = tf.constant(x[: batches * BATCH].reshape(batches, BATCH, -1))
-    ys = tf.constant(y[: batches * BATCH].reshape(batches, BATCH, -1))
+    steps = len(x) // BATCH
+    xs = tf.constant(x[: steps * BATCH].reshape(steps, BATCH, -1))
+    ys = tf.constant(y[: steps * BATCH].reshape(steps, BATCH, -1))
     model = tutorial_model()
     optimizer = keras.optimizers.RMSprop()
     optimizer.build(model.trainable_variables)
@@ -163,7 +168,7 @@ def step_profile(x, y) -> dict[str, float]:
         @tf.function
         def epoch(stage=stage):
             total = tf.constant(0.0)
-            for i in tf.range(batches):
+            for i in tf.range(steps):
                 total += stage(i)
             return total
 
@@ -173,7 +178,7 @@ def step_profile(x, y) -> dict[str, float]:
             began = time.perf_counter()
             epoch().numpy()
             times.append(time.perf_counter() - began)
-        seconds[stage.__name__] = statistics.median(times) * len(x) / (batches * BATCH)
+        seconds[stage.__name__] = statistics.median(times) * len(x) / (steps * BATCH)
     return seconds
 
 
@@ -201,12 +206,8 @@ def main() -> None:
         project.append(project_path(x, y, test_x, test_y, args.epochs))
         print(f"    run {run + 1}: tutorial code {tutorial[-1][0]:.2f} s/epoch, project {project[-1][0]:.2f} s/epoch "
               f"(fed the arrays: {on_arrays[-1][0]:.2f} s/epoch)")
-    tutorial_s = statistics.median(s for s, _ in tutorial)
-    project_s = statistics.median(s for s, _ in project)
-    arrays_s = statistics.median(s for s, _ in on_arrays)
-    tutorial_acc = statistics.median(a for _, a in tutorial)
-    project_acc = statistics.median(a for _, a in project)
-    arrays_acc = statistics.median(a for _, a in on_arrays)
+    (tutorial_s, tutorial_acc), (project_s, project_acc), (arrays_s, arrays_acc) = (
+        medians(runs) for runs in (tutorial, project, on_arrays))
     print(f"(b) tutorial code as written: {tutorial_s:.2f} s/epoch = {tutorial_s / limit:.2f}x the limit, "
           f"test accuracy {tutorial_acc:.2%} (median of {args.repeats})")
     print(f"(c) this project's path:      {project_s:.2f} s/epoch = {project_s / limit:.2f}x the limit, "

@@ -89,13 +89,14 @@ def batches(x: np.ndarray, y: np.ndarray | None = None, batch_size: int = 32, sh
     >>> len(data), [(list(x.shape), y.numpy().tolist()) for x, y in data]
     (3, [([2, 2], [0, 1]), ([2, 2], [2, 3]), ([1, 2], [4])])
     """
+    if isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)) or batch_size <= 0:
+        raise ValueError(f"batch_size must be a positive integer, got {batch_size!r}")
     arrays = tuple(np.asarray(a) for a in ((x,) if y is None else (x, y)))
-    arrays = tuple(a.astype(np.float32) if np.issubdtype(a.dtype, np.floating) else a for a in arrays)  # as fit does
     lengths = [len(a) if a.ndim else 0 for a in arrays]
     if lengths[0] == 0 or len(set(lengths)) > 1:
         raise ValueError(f"x and y must hold the same, non-zero number of samples, got {lengths}")
-    if isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)) or batch_size <= 0:
-        raise ValueError(f"batch_size must be a positive integer, got {batch_size!r}")
+    # Floats become float32, as fit does; float32 arrays are used as they are, not copied.
+    arrays = tuple(a.astype(np.float32, copy=False) if np.issubdtype(a.dtype, np.floating) else a for a in arrays)
     samples, full_batches = lengths[0], lengths[0] // batch_size
 
     def permutation(_):  # written as Keras writes it, so that the shuffle draws the same seed
