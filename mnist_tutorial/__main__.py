@@ -12,6 +12,8 @@ import sys
 import time
 from pathlib import Path
 
+from mnist_tutorial.series import CELL_TIMEOUT
+
 ROOT = Path(__file__).resolve().parents[1]
 
 
@@ -33,20 +35,20 @@ def command_data(args: argparse.Namespace) -> int:
 
 def command_run(args: argparse.Namespace) -> int:
     """Execute the notebooks and print the results table."""
-    from mnist_tutorial.series import markdown_table, run_series
+    from mnist_tutorial.series import RunFailed, RunInterrupted, markdown_table, run_series
 
     mode = "checking (files untouched)" if args.check else "executing in place"
-    print(f"Notebook series in {args.notebooks}, {mode}")
+    print(f"Notebook series in {args.notebooks}, {mode}", flush=True)
     began = time.perf_counter()
     results = None if args.check else args.notebooks / "results.json"
     try:
-        rows = run_series(args.notebooks, check=args.check, results_path=results)
-    except (RuntimeError, FileNotFoundError) as error:
+        rows = run_series(args.notebooks, check=args.check, results_path=results, cell_timeout=args.cell_timeout)
+    except (RunFailed, FileNotFoundError) as error:
         print(f"\n{error}", file=sys.stderr)
         return 1
-    except KeyboardInterrupt:
-        print("\ninterrupted: every committed notebook is as it was before this notebook started", file=sys.stderr)
-        return 130
+    except RunInterrupted as stop:
+        print(f"\n{stop}", file=sys.stderr)
+        return 128 + stop.signum  # 130 for Ctrl-C, 143 for SIGTERM, as a shell reports them
     print(f"\nAll notebooks ran in {time.perf_counter() - began:.0f} s.\n")
     print(markdown_table(rows))
     failed = [row for row in rows if row["check"] != "pass"]
@@ -73,6 +75,13 @@ def command_figures(args: argparse.Namespace) -> int:
     return 0
 
 
+def positive_seconds(text: str) -> int:
+    """Parse a whole, positive number of seconds for argparse."""
+    if not text.isdigit() or int(text) == 0:
+        raise argparse.ArgumentTypeError(f"must be a whole number of seconds above 0, got {text!r}")
+    return int(text)
+
+
 def main(argv: list[str] | None = None) -> int:
     """Parse the command line and run a command; returns the exit status."""
     parser = argparse.ArgumentParser(prog="python -m mnist_tutorial", description=__doc__.splitlines()[0])
@@ -83,6 +92,8 @@ def main(argv: list[str] | None = None) -> int:
     run = commands.add_parser("run", help="execute the notebook series and print the results table")
     run.add_argument("--check", action="store_true", help="execute without overwriting the notebooks")
     run.add_argument("--notebooks", type=Path, default=ROOT / "notebooks", help="the notebooks' folder")
+    run.add_argument("--cell-timeout", type=positive_seconds, default=CELL_TIMEOUT, metavar="SECONDS",
+                     help="stop a notebook whose cell runs longer than this (default: %(default)s)")
     run.set_defaults(handler=command_run)
     figures = commands.add_parser("figures", help="redraw the figures in img/")
     figures.add_argument("--output", type=Path, default=ROOT / "img", help="where to write them")
@@ -93,4 +104,8 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    try:
+        sys.exit(main())
+    except KeyboardInterrupt:  # Ctrl-C before the runner took over its signals (while Python was starting)
+        print("interrupted before anything was run", file=sys.stderr)
+        sys.exit(130)

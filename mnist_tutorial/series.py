@@ -9,16 +9,29 @@ memory, written to a temporary file beside it, and renamed over the original.
 
 from __future__ import annotations
 
+import asyncio
+import atexit
+import contextlib
 import json
 import os
+import re
+import signal
 import tempfile
+import threading
 import time
 from pathlib import Path
 
 import nbclient
 import nbformat
+from nbclient.exceptions import CellExecutionError, CellTimeoutError, DeadKernelError
 
 RESULT_COLUMNS = ("model", "params", "epochs", "train time", "test accuracy", "tutorial", "check")
+#: Seconds one cell may run: several times the slowest cell, notebook 05's convnet training (the README has its time).
+CELL_TIMEOUT = 1800
+#: How many closing lines of a failing cell's traceback a failure shows.
+ERROR_LINES = 12
+#: The signals that stop a run: Ctrl-C, and SIGTERM (a `kill`, or a CI runner's timeout).
+STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
 
 
 def find_notebooks(folder: str | os.PathLike) -> list[Path]:
@@ -30,23 +43,123 @@ def find_notebooks(folder: str | os.PathLike) -> list[Path]:
     return sorted(Path(folder).glob("[0-9][0-9]_*.ipynb"))
 
 
-def execute_notebook(path: str | os.PathLike, timeout: int = 900) -> nbformat.NotebookNode:
+class RunFailed(Exception):
+    """A notebook of the series did not complete; the message names it, the cell and the reason."""
+
+
+class RunInterrupted(Exception):
+    """The run was stopped by Ctrl-C (SIGINT) or SIGTERM; ``signum`` says which."""
+
+    def __init__(self, message: str, signum: int) -> None:
+        super().__init__(message)
+        self.signum = signum
+
+
+class _Client(nbclient.NotebookClient):
+    """nbclient's notebook client, but the runner keeps SIGINT and SIGTERM from the moment the kernel starts.
+
+    nbclient installs handlers that stop the kernel and let the cells run on into errors; ``take_signals``
+    puts the runner's own back right after, before anything is awaited.
+    """
+
+    def __init__(self, notebook: nbformat.NotebookNode, take_signals, **kwargs) -> None:
+        super().__init__(notebook, **kwargs)
+        self.take_signals = take_signals
+
+    async def async_start_new_kernel(self, **kwargs) -> None:
+        self.take_signals()
+        await super().async_start_new_kernel(**kwargs)
+
+
+async def _shut_down(client: nbclient.NotebookClient) -> None:
+    """Stop the kernel, if nbclient's own clean-up did not (a signal can arrive while the kernel starts)."""
+    atexit.unregister(client._cleanup_kernel)  # nbclient's last-resort clean-up at exit, now done here
+    if client.km is not None and client.km.has_kernel:
+        await client.km.shutdown_kernel(now=True)
+
+
+ANSI_ESCAPE = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
+
+
+def execute_notebook(path: str | os.PathLike, cell_timeout: int = CELL_TIMEOUT) -> nbformat.NotebookNode:
     """Execute a notebook in its own folder and return it with fresh outputs; the file is not touched.
 
-    Raises ``nbclient.exceptions.CellExecutionError`` with the failing cell's
-    error if a cell fails, and nbclient's other errors if the kernel dies or
-    does not answer.
+    The cells keep no execution timestamps (nbclient's ``record_timing`` is
+    off, and old ones are dropped), so a re-run differs only where outputs did.
+    The kernel is shut down however the run ends.
+
+    Raises:
+        RunFailed: a cell raised (the message ends with the last lines of its
+            error), ran longer than ``cell_timeout`` seconds, or the kernel died.
+        RunInterrupted: SIGINT or SIGTERM arrived while the notebook ran.
     """
     path = Path(path)
     notebook = nbformat.read(path, as_version=4)
-    client = nbclient.NotebookClient(
+    for cell in notebook.cells:  # a re-run's diff should show changed outputs, not new timestamps
+        cell.metadata.pop("execution", None)
+    return asyncio.run(_execute(notebook, path, cell_timeout))
+
+
+async def _execute(notebook: nbformat.NotebookNode, path: Path, cell_timeout: int) -> nbformat.NotebookNode:
+    """Run ``notebook`` with nbclient; turn signals into a clean cancellation and errors into ``RunFailed``."""
+    task, loop = asyncio.current_task(), asyncio.get_running_loop()
+    previous = {signum: signal.getsignal(signum) for signum in STOP_SIGNALS}
+    received: list[int] = []
+    running: list[nbformat.NotebookNode] = []  # the code cells started so far; the last one is running
+
+    def stop(signum: int) -> None:
+        if not received:  # a second Ctrl-C must not cut short the kernel's shutdown
+            received.append(signum)
+            client.shutdown_kernel = "immediate"
+            task.cancel()
+
+    def take_signals() -> None:
+        if threading.current_thread() is threading.main_thread():
+            for signum in STOP_SIGNALS:
+                loop.add_signal_handler(signum, stop, signum)
+
+    def count_cell(cell: nbformat.NotebookNode, **_) -> None:
+        if cell.cell_type == "code":
+            running.append(cell)
+
+    client = _Client(
         notebook,
-        timeout=timeout,
+        take_signals,
+        timeout=cell_timeout,
         kernel_name="python3",
+        record_timing=False,
         extra_arguments=["--log-level=ERROR"],  # the kernel's own start-up warnings stay out of the terminal
         resources={"metadata": {"path": str(path.parent)}},
+        on_cell_start=count_cell,
     )
-    client.execute()
+
+    def where() -> str:
+        return f"{path.name}, code cell {len(running)}"
+
+    take_signals()
+    try:
+        try:
+            await client.async_execute()
+        except BaseException:
+            if received:  # whatever the cancellation became in nbclient: a "dead kernel", a closed socket...
+                await _shut_down(client)
+                raise RunInterrupted(path.name, received[0]) from None
+            raise
+    except DeadKernelError:
+        raise RunFailed(f"{where()}: the kernel died (killed, or out of memory)") from None
+    except CellTimeoutError:
+        raise RunFailed(f"{where()}: the cell ran longer than {cell_timeout} s, the limit for one cell "
+                        "(--cell-timeout)") from None
+    except CellExecutionError as error:
+        errors = [output for output in running[-1].outputs if output.output_type == "error"] if running else []
+        report = "\n".join(errors[-1].traceback) if errors else f"{error.ename}: {error.evalue}"
+        lines = ANSI_ESCAPE.sub("", report).strip().splitlines()
+        raise RunFailed(f"{where()} raised {error.ename}:\n" + "\n".join(lines[-ERROR_LINES:])) from None
+    finally:
+        if threading.current_thread() is threading.main_thread():
+            for signum, handler in previous.items():
+                loop.remove_signal_handler(signum)
+                signal.signal(signum, handler)  # asyncio would leave the default handlers behind
     return notebook
 
 
@@ -102,35 +215,93 @@ def markdown_table(rows: list[dict[str, str]]) -> str:
 
 
 def run_series(
-    folder: str | os.PathLike, check: bool = False, results_path: str | os.PathLike | None = None, log=print
+    folder: str | os.PathLike,
+    check: bool = False,
+    results_path: str | os.PathLike | None = None,
+    log=print,
+    cell_timeout: int = CELL_TIMEOUT,
 ) -> list[dict[str, str]]:
     """Execute every notebook of the series in order and return all result rows.
 
     Takes the notebooks' folder; ``check=True`` leaves the files untouched.
     Each completed notebook replaces its file (unless ``check``); the rows
     are also written as JSON to ``results_path`` if given. Stops at the
-    first failing notebook: raises ``RuntimeError`` naming it, with the
-    cell's error, and leaves that notebook's file as it was.
+    first notebook that fails, and leaves that notebook's file as it was.
+
+    Raises:
+        FileNotFoundError: no ``NN_*.ipynb`` notebooks in ``folder``.
+        RunFailed: a notebook failed (see ``execute_notebook``), or its file
+            or ``results_path`` could not be written.
+        RunInterrupted: Ctrl-C or SIGTERM; the message says which notebook
+            was left as it was and which were already updated.
     """
     notebooks = find_notebooks(folder)
     if not notebooks:
         raise FileNotFoundError(f"no notebooks named NN_*.ipynb in {folder}")
     rows: list[dict[str, str]] = []
+    updated: list[str] = []
+    running: Path | None = None  # the notebook being executed, while its progress line is open
     start = time.perf_counter()
-    for number, path in enumerate(notebooks, 1):
-        log(f"[{number}/{len(notebooks)}] {path.name} ...", end="", flush=True)
-        began = time.perf_counter()
-        try:
-            notebook = execute_notebook(path)
-        except Exception as error:  # a failing cell, a dead or silent kernel: all stop the series
-            log(" FAILED")
-            raise RuntimeError(f"{path.name} failed; the file was left as it was.\n{error}") from None
-        if not check:
-            write_atomically(notebook, path)
-        found = result_rows(notebook)
-        rows += [{"notebook": path.stem, **row} for row in found]
-        now = time.perf_counter()
-        log(f" done in {now - began:.0f} s (total {now - start:.0f} s)")
-    if results_path is not None:
-        Path(results_path).write_text(json.dumps(rows, indent=2) + "\n")
+    try:
+        with _signals_raise():
+            for number, path in enumerate(notebooks, 1):
+                running = path
+                log(f"[{number}/{len(notebooks)}] {path.name} ...", end="", flush=True)
+                began = time.perf_counter()
+                try:
+                    notebook = execute_notebook(path, cell_timeout)
+                except RunFailed as failure:
+                    log(" FAILED")
+                    raise RunFailed(f"{failure}\n{path.name} was left as it was.") from None
+                if not check:
+                    _write(notebook, path)
+                    updated.append(path.name)
+                rows += [{"notebook": path.stem, **row} for row in result_rows(notebook)]
+                now = time.perf_counter()
+                log(f" done in {now - began:.0f} s (total {now - start:.0f} s)")
+                running = None
+            if results_path is not None:
+                _write_text(json.dumps(rows, indent=2) + "\n", Path(results_path))
+    except RunInterrupted as stop:
+        if running is not None:
+            log(" interrupted")
+        where = f"while running {running.name}, which was left as it was" if running else "between notebooks"
+        done = f"already updated: {', '.join(updated)}" if updated else "no notebook was updated"
+        raise RunInterrupted(f"interrupted by {signal.Signals(stop.signum).name} {where}; {done}",
+                             stop.signum) from None
     return rows
+
+
+@contextlib.contextmanager
+def _signals_raise():
+    """Turn SIGINT and SIGTERM into ``RunInterrupted`` in this thread, so a file being written is cleaned up."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def interrupt(signum, frame):
+        raise RunInterrupted("interrupted", signum)
+
+    previous = {signum: signal.signal(signum, interrupt) for signum in STOP_SIGNALS}
+    try:
+        yield
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
+
+
+def _write(notebook: nbformat.NotebookNode, path: Path) -> None:
+    """``write_atomically``, with a failure to write said as ``RunFailed``."""
+    try:
+        write_atomically(notebook, path)
+    except OSError as error:
+        raise RunFailed(f"{path.name} ran, but could not be written: {error.strerror or error} "
+                        f"(in {path.parent})") from None
+
+
+def _write_text(text: str, path: Path) -> None:
+    """Write ``text`` to ``path``, with a failure to write said as ``RunFailed``."""
+    try:
+        path.write_text(text)
+    except OSError as error:
+        raise RunFailed(f"could not write {path}: {error.strerror or error}") from None

@@ -3,8 +3,17 @@
 from __future__ import annotations
 
 import json
+import os
+import select
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
 
 import nbformat
+import psutil
 import pytest
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
@@ -36,6 +45,7 @@ def test_run_series_executes_in_place_and_collects_results(tmp_path):
                        "test accuracy": "99.00%", "tutorial": "98.00%", "check": "pass"}
     executed = nbformat.read(tmp_path / "01_a.ipynb", as_version=4)
     assert executed.cells[1].outputs[0].text == "42\n"
+    assert all("execution" not in cell.metadata for cell in executed.cells)  # no timestamps to diff
     assert json.loads((tmp_path / "results.json").read_text()) == rows
     assert any("[1/2] 01_a.ipynb" in line for line in logged)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["01_a.ipynb", "02_b.ipynb", "results.json"]
@@ -58,26 +68,136 @@ def test_check_mode_leaves_the_files_untouched(tmp_path):
 
 def test_a_failing_notebook_stops_the_series_and_stays_as_it_was(tmp_path):
     write_notebook(tmp_path / "01_a.ipynb", TABLE.format(verdict="pass"))
-    broken = write_notebook(tmp_path / "02_b.ipynb", "raise ValueError('the model fell short')")
+    broken = write_notebook(tmp_path / "02_b.ipynb", "x = 1", "raise ValueError('the model fell short')")
     never_run = write_notebook(tmp_path / "03_c.ipynb", "print('never')")
-    with pytest.raises(RuntimeError, match="02_b.ipynb failed; the file was left as it was") as error:
+    with pytest.raises(series.RunFailed) as error:
         series.run_series(tmp_path, log=lambda *a, **k: None)
-    assert "the model fell short" in str(error.value)
+    message = str(error.value)
+    assert message.startswith("02_b.ipynb, code cell 2 raised ValueError:\n")
+    assert message.endswith("ValueError: the model fell short\n02_b.ipynb was left as it was.")
+    assert "\x1b" not in message and "CellExecutionError" not in message and "nbclient" not in message
+    assert len(message.splitlines()) <= series.ERROR_LINES + 2
     assert (tmp_path / "02_b.ipynb").read_bytes() == broken
     assert (tmp_path / "03_c.ipynb").read_bytes() == never_run
     assert not list(tmp_path.glob(".*"))  # no temporary files left behind
 
 
-def test_an_interrupted_run_leaves_the_notebook_intact(tmp_path, monkeypatch):
-    before = write_notebook(tmp_path / "01_a.ipynb", "print('hello')")
+def test_a_kernel_that_dies_is_named_and_the_notebook_kept(tmp_path, capsys):
+    before = write_notebook(tmp_path / "01_a.ipynb", "print('start')", "import os, signal\nos.kill(os.getpid(), signal.SIGKILL)")
+    assert main(["run", "--notebooks", str(tmp_path)]) == 1
+    err = capsys.readouterr().err
+    assert "01_a.ipynb, code cell 2: the kernel died (killed, or out of memory)" in err
+    assert "01_a.ipynb was left as it was." in err and "Traceback" not in err
+    assert (tmp_path / "01_a.ipynb").read_bytes() == before and not list(tmp_path.glob(".*"))
 
-    def interrupted(path, timeout=900):
-        raise KeyboardInterrupt
 
-    monkeypatch.setattr(series, "execute_notebook", interrupted)
-    with pytest.raises(KeyboardInterrupt):
-        series.run_series(tmp_path, log=lambda *a, **k: None)
+def test_a_cell_that_hangs_is_stopped_after_the_cell_time_limit(tmp_path, capsys):
+    before = write_notebook(tmp_path / "01_a.ipynb", "print('start')", "import time\ntime.sleep(120)")
+    began = time.monotonic()
+    assert main(["run", "--cell-timeout", "3", "--notebooks", str(tmp_path)]) == 1
+    assert time.monotonic() - began < 60
+    err = capsys.readouterr().err
+    assert "01_a.ipynb, code cell 2: the cell ran longer than 3 s, the limit for one cell (--cell-timeout)" in err
+    assert "Traceback" not in err
     assert (tmp_path / "01_a.ipynb").read_bytes() == before
+
+
+def kernels_in(folder: Path) -> list[int]:
+    """The live kernel processes started in ``folder`` (the runner starts each kernel in its notebook's folder)."""
+    found = []
+    for process in psutil.process_iter(["pid", "cmdline", "status"]):
+        try:
+            if "ipykernel_launcher" in " ".join(process.info["cmdline"] or []) and process.cwd() == str(folder) \
+                    and process.info["status"] != psutil.STATUS_ZOMBIE:
+                found.append(process.pid)
+        except (psutil.NoSuchProcess, psutil.AccessDenied):
+            pass
+    return found
+
+
+def read_until(runner: subprocess.Popen, text: str, seconds: float = 90) -> str:
+    """Read the runner's stdout as it comes until ``text`` appears (progress lines end without a newline)."""
+    seen, deadline = "", time.monotonic() + seconds
+    while text not in seen and time.monotonic() < deadline and runner.poll() is None:
+        if select.select([runner.stdout], [], [], 0.1)[0]:
+            seen += os.read(runner.stdout.fileno(), 4096).decode()
+    assert text in seen, seen
+    return seen
+
+
+@pytest.mark.parametrize("when", ["while a cell runs", "while the kernel starts"])
+@pytest.mark.parametrize(("signum", "status"), [(signal.SIGINT, 130), (signal.SIGTERM, 143)])
+def test_ctrl_c_or_sigterm_says_what_was_kept_and_leaves_no_kernel_or_temporary_file(tmp_path, signum, status, when):
+    write_notebook(tmp_path / "01_a.ipynb", "print('quick')")
+    started = tmp_path / "started"
+    before = write_notebook(tmp_path / "02_b.ipynb", f"open({str(started)!r}, 'w').close()\nimport time\ntime.sleep(120)")
+    runner = subprocess.Popen([sys.executable, "-m", "mnist_tutorial", "run", "--notebooks", str(tmp_path)],
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    out = read_until(runner, "[2/2] 02_b.ipynb ...")
+    if when == "while a cell runs":
+        deadline = time.monotonic() + 90
+        while not started.exists() and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert started.exists()
+    runner.send_signal(signum)
+    rest, err = runner.communicate(timeout=60)
+    out, err = out + rest.decode(), err.decode()
+    assert runner.returncode == status, (out, err)
+    name = signal.Signals(signum).name
+    assert err.strip() == (f"interrupted by {name} while running 02_b.ipynb, which was left as it was; "
+                           "already updated: 01_a.ipynb")
+    assert "Traceback" not in out + err and "Error" not in out + err
+    assert "[2/2] 02_b.ipynb ... interrupted" in out
+    assert (tmp_path / "02_b.ipynb").read_bytes() == before
+    assert nbformat.read(tmp_path / "01_a.ipynb", as_version=4).cells[1].outputs[0].text == "quick\n"
+    assert not list(tmp_path.glob(".*")), "a temporary file was left beside the notebooks"
+    deadline = time.monotonic() + 10
+    while kernels_in(tmp_path) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert not kernels_in(tmp_path), "a kernel outlived the runner"
+
+
+@pytest.fixture
+def small_filesystem(tmp_path) -> Iterator[Path]:
+    """A 64 KiB tmpfs (root only; CI runs as root): a real full disk, and remounted read-only, a real read-only one."""
+    folder = tmp_path / "small"
+    folder.mkdir()
+    mounted = os.geteuid() == 0 and subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", "size=64k", "tmpfs", str(folder)], capture_output=True).returncode == 0
+    if not mounted:
+        if os.environ.get("CI"):
+            pytest.fail("CI runs as root and must be able to mount a tmpfs for the full-disk test")
+        pytest.skip("mounting a small tmpfs needs root")
+    try:
+        yield folder
+    finally:
+        subprocess.run(["umount", "-l", str(folder)], check=True)
+
+
+def test_a_full_disk_keeps_the_committed_notebook_and_says_why(small_filesystem):
+    path = small_filesystem / "01_a.ipynb"
+    before = write_notebook(path, "print('x' * 200_000)")  # the executed notebook does not fit in 64 KiB
+    with pytest.raises(series.RunFailed, match=r"01_a.ipynb ran, but could not be written: No space left on device"):
+        series.run_series(small_filesystem, log=lambda *a, **k: None)
+    assert path.read_bytes() == before and sorted(small_filesystem.iterdir()) == [path]
+
+
+def test_a_read_only_folder_keeps_the_committed_notebook_and_says_why(tmp_path, request):
+    path = tmp_path / "01_a.ipynb"
+    if os.geteuid() == 0:  # root writes through file permissions: make the file system itself read-only
+        folder = request.getfixturevalue("small_filesystem")
+        path = folder / "01_a.ipynb"
+        before = write_notebook(path, "print('hello')")
+        subprocess.run(["mount", "-o", "remount,ro", str(folder)], check=True)
+        reason = "Read-only file system"
+    else:
+        before = write_notebook(path, "print('hello')")
+        tmp_path.chmod(0o555)
+        request.addfinalizer(lambda: tmp_path.chmod(0o755))
+        reason = "Permission denied"
+    with pytest.raises(series.RunFailed, match=f"01_a.ipynb ran, but could not be written: {reason}"):
+        series.run_series(path.parent, log=lambda *a, **k: None)
+    assert path.read_bytes() == before and sorted(path.parent.iterdir()) == [path]
 
 
 def test_write_atomically_never_leaves_a_half_written_file(tmp_path, monkeypatch):
@@ -114,3 +234,16 @@ def test_cli_data_prints_the_verified_facts(mnist_dir, capsys):
     assert "verified against the official checksums" in out
     assert "train: images (60000, 28, 28) uint8, labels (60000,), first [5 0 4 1 9 2 1 3 1 4]" in out
     assert "training class counts: [5923, 6742, 5958, 6131, 5842, 5421, 5918, 6265, 5851, 5949]" in out
+
+
+def test_a_rerun_drops_old_timestamps_so_its_diff_shows_only_changed_outputs(tmp_path):
+    path = tmp_path / "01_a.ipynb"
+    write_notebook(path, "print('same every run')")
+    notebook = nbformat.read(path, as_version=4)
+    notebook.cells[1].metadata["execution"] = {"iopub.status.busy": "2026-11-23T01:11:30.927231Z"}
+    nbformat.write(notebook, path)
+    series.run_series(tmp_path, log=lambda *a, **k: None)
+    first = path.read_bytes()
+    assert b"iopub" not in first and b"shell.execute_reply" not in first
+    series.run_series(tmp_path, log=lambda *a, **k: None)
+    assert path.read_bytes() == first
