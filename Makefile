@@ -51,7 +51,7 @@ seed-spread: $(STAMP)
 $(STAMP): pyproject.toml constraints.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
-	$(BIN)/python -m pip install -q -c constraints.txt -e ".[test]"
+	$(BIN)/python -m pip install -q -c constraints.txt -e ".[cpu,test]"
 	touch $@
 
 clean:
@@ -61,4 +61,4 @@ clean:
 constraints: $(STAMP)
 	( echo "# The exact versions CI and the committed notebook outputs use (Python 3.11, Linux x86-64)."; \
 	  echo "# Regenerate with: make constraints"; \
-	  $(BIN)/pip freeze --exclude-editable | grep -v -i '^mnist-tutorial' ) > constraints.txt
+	  $(BIN)/pip freeze --all --exclude-editable | grep -v -i -e '^mnist-tutorial' -e '^pip==' ) > constraints.txt

@@ -3,8 +3,17 @@
 from __future__ import annotations
 
 import re
+import shutil
+import subprocess
+import sys
+import textwrap
 import tomllib
+from importlib import metadata
 from pathlib import Path
+
+import pytest
+from packaging.requirements import Requirement
+from packaging.utils import canonicalize_name
 
 ROOT = Path(__file__).resolve().parents[1]
 CONDA_NAMES = {"tensorflow-cpu": "tensorflow"}  # conda-forge's tensorflow is the CPU build
@@ -50,3 +59,113 @@ def test_ci_runs_the_readme_test_command():
     readme, ci = (ROOT / "README.md").read_text(), (ROOT / ".ci" / "run").read_text()
     assert "make test" in readme and "make run" in readme
     assert re.search(r"^\s*(time )?make test\s*$", ci, re.MULTILINE)
+
+
+# Every distribution that installs the tensorflow/ package; two of them in one environment overwrite each other.
+TENSORFLOW_DISTRIBUTIONS = {"tensorflow", "tensorflow-cpu", "tensorflow-gpu", "tensorflow-intel", "tensorflow-macos",
+                            "tf-nightly", "tf-nightly-cpu", "intel-tensorflow"}
+PLATFORMS = {  # PEP 508 marker environments of the machines readers use
+    "linux x86-64": {"sys_platform": "linux", "platform_machine": "x86_64"},
+    "linux aarch64": {"sys_platform": "linux", "platform_machine": "aarch64"},
+    "macOS arm64": {"sys_platform": "darwin", "platform_machine": "arm64"},
+    "windows": {"sys_platform": "win32", "platform_machine": "AMD64"},
+}
+
+
+def project() -> dict:
+    return tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+
+
+def applies(requirement: Requirement, platform: dict, extra: str = "") -> bool:
+    return requirement.marker is None or requirement.marker.evaluate({**platform, "extra": extra})
+
+
+def reached(requirements: list[str], platform: dict) -> set[str]:
+    """The names of every distribution these requirements pull in on ``platform``, through the installed metadata."""
+    seen: set[str] = set()
+    todo = [Requirement(r) for r in requirements]
+    while todo:
+        requirement = todo.pop()
+        name = canonicalize_name(requirement.name)
+        if name in seen or not applies(requirement, platform):
+            continue
+        seen.add(name)
+        try:
+            todo += [Requirement(r) for r in metadata.requires(name) or []]
+        except metadata.PackageNotFoundError:
+            pass  # not installed here (a platform-only dependency): its own name was still checked
+    return seen
+
+
+@pytest.mark.parametrize("platform", PLATFORMS, ids=list(PLATFORMS))
+def test_installing_the_project_without_an_extra_adds_no_tensorflow(platform):
+    """A reader whose environment has tensorflow (Colab, conda, a GPU box) keeps it: pip adds no second one."""
+    pulled_in = reached(project()["dependencies"], PLATFORMS[platform])
+    assert {"keras", "numpy", "matplotlib"} <= pulled_in
+    assert not pulled_in & TENSORFLOW_DISTRIBUTIONS
+
+
+@pytest.mark.parametrize(("platform", "expected"), [("linux x86-64", "tensorflow-cpu"), ("linux aarch64", "tensorflow"),
+                                                     ("macOS arm64", "tensorflow"), ("windows", "tensorflow")])
+def test_the_cpu_extra_installs_one_tensorflow_and_the_silent_one_on_linux(platform, expected):
+    cpu = [Requirement(r) for r in project()["optional-dependencies"]["cpu"]]
+    assert [r.name for r in cpu if applies(r, PLATFORMS[platform], "cpu")] == [expected]
+    gpu = [Requirement(r) for r in project()["optional-dependencies"]["gpu"]]
+    assert [(r.name, r.extras) for r in gpu] == [("tensorflow", {"and-cuda"})]
+    assert TENSORFLOW_DISTRIBUTIONS.isdisjoint(canonicalize_name(Requirement(r).name)
+                                               for r in project()["optional-dependencies"]["test"])
+
+
+def test_the_readme_commands_install_the_cpu_extra():
+    assert '-e ".[cpu,test]"' in (ROOT / "Makefile").read_text()
+    assert 'pip install -c constraints.txt -e ".[cpu,test]"' in (ROOT / "README.md").read_text()
+
+
+def test_conda_environment_installs_tensorflow_once_and_leaves_pip_nothing_to_add():
+    text = (ROOT / "environment.yml").read_text()
+    pip_lines = re.findall(r"^ {6}- (.+)$", text, re.MULTILINE)
+    assert pip_lines == ["-e ."], "pip must install the project alone, with no extra that names a TensorFlow"
+    assert "tensorflow" in conda_names()
+    core = {requirement_name(r) for r in project()["dependencies"]}
+    assert core <= conda_names(), "conda installs every dependency, so pip resolves none of them"
+
+
+def test_importing_without_tensorflow_says_what_to_install():
+    hide_tensorflow = textwrap.dedent(
+        """
+        import sys
+
+        class Hide:
+            def __init__(self, finder):
+                self.finder = finder
+
+            def find_spec(self, name, path=None, target=None):
+                if name.partition(".")[0] == "tensorflow":
+                    return None
+                return self.finder.find_spec(name, path, target)
+
+        sys.meta_path[:] = [Hide(f) if hasattr(f, "find_spec") else f for f in sys.meta_path]
+        import mnist_tutorial
+        """
+    )
+    result = subprocess.run([sys.executable, "-c", hide_tensorflow], capture_output=True, text=True)
+    assert result.returncode == 1
+    last = result.stderr.strip().splitlines()[-1]
+    assert last.startswith("ImportError: mnist_tutorial needs TensorFlow, and none is installed.")
+    assert 'pip install -e ".[cpu]"' in last and 'pip install -e ".[gpu]"' in last
+
+
+def test_building_the_project_prints_no_deprecation_warning(tmp_path):
+    """The build backend is the pinned setuptools in this environment, so this builds offline, from a copy
+    (setuptools leaves build/ and *.egg-info/ in the folder it builds)."""
+    source = tmp_path / "source"
+    shutil.copytree(ROOT / "mnist_tutorial", source / "mnist_tutorial", ignore=shutil.ignore_patterns("__pycache__"))
+    for name in ("pyproject.toml", "README.md"):
+        shutil.copy(ROOT / name, source / name)
+    result = subprocess.run(
+        [sys.executable, "-m", "pip", "wheel", "-v", "--no-deps", "--no-build-isolation", "--no-index",
+         "-w", str(tmp_path / "wheels"), str(source)], capture_output=True, text=True)
+    output = result.stdout + result.stderr
+    assert result.returncode == 0, output[-3000:]
+    assert list((tmp_path / "wheels").glob("mnist_tutorial-*.whl"))
+    assert "deprecat" not in output.lower(), [line for line in output.splitlines() if "eprecat" in line]
