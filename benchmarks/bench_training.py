@@ -4,12 +4,13 @@ In one run, on one machine, medians of --repeats runs:
   (a) the peak of a 4096x4096 float32 matrix product (NumPy), which sets the arithmetic limit;
   (b) the tutorial's code as written: compile(rmsprop, categorical_crossentropy), fit(batch_size=128) with
       its default progress bar (drawn into /dev/null);
-  (c) this project's path: RECIPES["dense_512_rmsprop"] (steps_per_execution=32) after set_seed, trained on
-      training.batches (fit's own input pipeline with tf.data's autotuning off), as the notebooks train;
-      and the same model fed the NumPy arrays, with autotuning on, to show what batches buys;
+  (c) the notebooks' path: RECIPES["dense_512_rmsprop"] (steps_per_execution=32) after set_seed, trained on
+      the tf.data idiom from_tensor_slices(...).shuffle(len(x)).batch(128) (training.shuffled_batches: a new
+      order every epoch); beside it, the same model fed the NumPy arrays (fit's own pipeline, which repeats one
+      order every epoch once a seed is set), and the idiom compiled without steps_per_execution;
   (d) where a training step's time goes: the step rebuilt in raw TensorFlow in stages (matrix products alone,
       then forward and backward passes, then the optimizer update, then Keras' train_step with its loss tracker
-      and metrics), each stage's cost the difference to the last; then fit around it, on batches and on arrays;
+      and metrics), each stage's cost the difference to the last; then fit around it, on the idiom and on arrays;
   (e) each recipe the notebooks train, once, with its own epochs.
 Every timed fit follows a 1-epoch warm-up (tracing, allocation), so both contenders train 1 + --epochs epochs.
 The last line is machine-readable:
@@ -37,7 +38,7 @@ import tensorflow as tf  # noqa: E402
 
 from mnist_tutorial.data import load_mnist  # noqa: E402
 from mnist_tutorial.models import RECIPES  # noqa: E402
-from mnist_tutorial.training import batches, evaluate, fit, set_seed  # noqa: E402
+from mnist_tutorial.training import evaluate, set_seed, shuffled_batches  # noqa: E402
 
 HIDDEN, BATCH = 512, 128
 #: Multiply-adds per image: 784x512 + 512x10. Forward costs 2 FLOP per multiply-add, backward twice the forward.
@@ -56,14 +57,14 @@ def matmul_peak(n: int = 4096, repeats: int = 5) -> float:
     return 2 * n**3 / statistics.median(times)
 
 
-def timed_fit(model: keras.Model, x, y, epochs: int, verbose: int = 0, on_batches: bool = False) -> float:
+def timed_fit(model: keras.Model, x, y, epochs: int, verbose: int = 0, shuffled: bool = False) -> float:
     """Warm up for one epoch, then return the seconds per epoch of ``epochs`` more.
 
     With ``verbose=1`` (Keras' default, the tutorial's progress bar) the bar is
     drawn as usual but into /dev/null, so its cost counts and the terminal's does not.
-    With ``on_batches`` the model trains on ``batches(x, y)`` instead of the arrays.
+    With ``shuffled`` the model trains on ``shuffled_batches(x, y)`` instead of the arrays.
     """
-    data = dict(x=batches(x, y, BATCH), shuffle=False) if on_batches else dict(x=x, y=y, batch_size=BATCH)
+    data = dict(x=shuffled_batches(x, y, BATCH), shuffle=False) if shuffled else dict(x=x, y=y, batch_size=BATCH)
     with open(os.devnull, "w") as sink, contextlib.redirect_stdout(sink):
         model.fit(**data, epochs=1, verbose=verbose)
         began = time.perf_counter()
@@ -79,11 +80,15 @@ def tutorial_code(x, y, test_x, test_y, epochs: int) -> tuple[float, float]:
     return seconds, model.evaluate(test_x, test_y, verbose=0)[1]
 
 
-def project_path(x, y, test_x, test_y, epochs: int, on_batches: bool = True) -> tuple[float, float]:
-    """The same net through this project: the recipe's model, seeded, trained on ``batches`` (or on the arrays)."""
+def project_path(x, y, test_x, test_y, epochs: int, shuffled: bool = True, steps_per_execution: int = 32
+                 ) -> tuple[float, float]:
+    """The same net as the notebooks train it: seeded, the recipe's model, on ``shuffled_batches`` (or the arrays)."""
     set_seed(0)
     model = RECIPES["dense_512_rmsprop"].build()
-    seconds = timed_fit(model, x, y, epochs, on_batches=on_batches)
+    if steps_per_execution != model.steps_per_execution:
+        model.compile(optimizer="rmsprop", loss="categorical_crossentropy", metrics=["accuracy"],
+                      steps_per_execution=steps_per_execution)
+    seconds = timed_fit(model, x, y, epochs, shuffled=shuffled)
     return seconds, evaluate(model, test_x, test_y)["accuracy"]
 
 
@@ -199,21 +204,24 @@ def main() -> None:
     print(f"(a) matrix-product peak {peak / 1e9:.0f} GFLOP/s; one epoch is {FLOP_PER_IMAGE * len(x) / 1e9:.0f} GFLOP, "
           f"so the arithmetic limit is {limit:.2f} s/epoch")
 
-    tutorial, project, on_arrays = [], [], []
-    for run in range(args.repeats):  # interleaved, so all three see the same machine noise
+    tutorial, project, on_arrays, one_step = [], [], [], []
+    for run in range(args.repeats):  # interleaved, so all four see the same machine noise
         tutorial.append(tutorial_code(x, y, test_x, test_y, args.epochs))
-        on_arrays.append(project_path(x, y, test_x, test_y, args.epochs, on_batches=False))
+        on_arrays.append(project_path(x, y, test_x, test_y, args.epochs, shuffled=False))
+        one_step.append(project_path(x, y, test_x, test_y, args.epochs, steps_per_execution=1))
         project.append(project_path(x, y, test_x, test_y, args.epochs))
-        print(f"    run {run + 1}: tutorial code {tutorial[-1][0]:.2f} s/epoch, project {project[-1][0]:.2f} s/epoch "
-              f"(fed the arrays: {on_arrays[-1][0]:.2f} s/epoch)")
-    (tutorial_s, tutorial_acc), (project_s, project_acc), (arrays_s, arrays_acc) = (
-        medians(runs) for runs in (tutorial, project, on_arrays))
+        print(f"    run {run + 1}: tutorial code {tutorial[-1][0]:.2f} s/epoch, notebooks {project[-1][0]:.2f} s/epoch "
+              f"(fed the arrays: {on_arrays[-1][0]:.2f}; one step per execution: {one_step[-1][0]:.2f})")
+    (tutorial_s, tutorial_acc), (project_s, project_acc), (arrays_s, arrays_acc), (one_s, one_acc) = (
+        medians(runs) for runs in (tutorial, project, on_arrays, one_step))
     print(f"(b) tutorial code as written: {tutorial_s:.2f} s/epoch = {tutorial_s / limit:.2f}x the limit, "
           f"test accuracy {tutorial_acc:.2%} (median of {args.repeats})")
-    print(f"(c) this project's path:      {project_s:.2f} s/epoch = {project_s / limit:.2f}x the limit, "
+    print(f"(c) the notebooks' path:      {project_s:.2f} s/epoch = {project_s / limit:.2f}x the limit, "
           f"test accuracy {project_acc:.2%}, {tutorial_s / project_s:.2f}x faster than the tutorial code")
     print(f"    the same, fed the arrays: {arrays_s:.2f} s/epoch = {arrays_s / limit:.2f}x the limit, "
-          f"test accuracy {arrays_acc:.2%}; batches are {arrays_s / project_s:.2f}x faster")
+          f"test accuracy {arrays_acc:.2%} (one order every epoch); the idiom is {arrays_s / project_s:.2f}x faster")
+    print(f"    the idiom, one step per execution: {one_s:.2f} s/epoch = {one_s / limit:.2f}x the limit, "
+          f"test accuracy {one_acc:.2%}; steps_per_execution=32 is {one_s / project_s:.2f}x faster")
     print("(d) where a step's time goes, built up in stages in raw TensorFlow (median of 3 epochs each):")
     profile = step_profile(x, y)
     fused = profile.pop("fused_update")
@@ -221,7 +229,7 @@ def main() -> None:
     for stage, seconds in profile.items():
         print(f"    {stage:17s} {seconds:.2f} s/epoch = {seconds / limit:.2f}x the limit (+{seconds - previous:.2f} s)")
         previous = seconds
-    print(f"    fit on batches    {project_s:.2f} s/epoch = {project_s / limit:.2f}x the limit (+{project_s - previous:.2f} s)")
+    print(f"    fit on the idiom  {project_s:.2f} s/epoch = {project_s / limit:.2f}x the limit (+{project_s - previous:.2f} s)")
     print(f"    fit on arrays     {arrays_s:.2f} s/epoch = {arrays_s / limit:.2f}x the limit (+{arrays_s - project_s:.2f} s)")
     print(f"    and, instead of training_step, with TensorFlow's fused RMSprop kernel: {fused:.2f} s/epoch "
           f"= {fused / limit:.2f}x the limit ({fused - profile['training_step']:+.2f} s against Keras' update)")
@@ -232,9 +240,11 @@ def main() -> None:
             train_x, train_y = each.prepare(x_train, y_train)
             set_seed(0)
             model = each.build()
-            history = fit(model, train_x, train_y, epochs=each.epochs, batch_size=each.batch_size, log=False)
-            print(f"    {each.name:24s} {each.epochs} epochs, batch {each.batch_size:3d}: {history.seconds:6.1f} s "
-                  f"({history.seconds / each.epochs:.2f} s/epoch)")
+            began = time.perf_counter()
+            model.fit(shuffled_batches(train_x, train_y, each.batch_size), epochs=each.epochs, shuffle=False, verbose=0)
+            seconds = time.perf_counter() - began
+            print(f"    {each.name:24s} {each.epochs} epochs, batch {each.batch_size:3d}: {seconds:6.1f} s "
+                  f"({seconds / each.epochs:.2f} s/epoch)")
 
     print(f"ratio_to_limit={project_s / limit:.2f} speedup_vs_tutorial_code={tutorial_s / project_s:.2f} "
           f"accuracy_delta_points={100 * (project_acc - tutorial_acc):.2f}")

@@ -15,9 +15,8 @@ import numpy as np
 
 from mnist_tutorial.preprocessing import flatten_and_scale, normalize, one_hot
 
-#: Keras runs this many batches per call into the compiled graph. On the
-#: 2-core machines here it cut an epoch of the 512-unit net from 2.45 s to
-#: 1.51 s with identical results (see benchmarks/README.md).
+#: Keras runs this many batches per call into the compiled graph: the same
+#: weights to the last bit, faster on a CPU (benchmarks/README.md says how much).
 STEPS_PER_EXECUTION = 32
 
 

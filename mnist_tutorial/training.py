@@ -1,14 +1,13 @@
-"""Seed, batch, train, evaluate, and check results against the tutorials.
+"""Seed, shuffle into batches, evaluate, and check results against the tutorials.
 
-Keras stays in charge: the notebooks call ``model.fit`` themselves, on
-``batches`` of the arrays, passing an ``EpochLogger`` so that each epoch
-prints one stable line (no progress bar, no timings mixed into the numbers).
+Keras stays in charge: the notebooks build their ``tf.data`` pipeline and call
+``model.fit`` themselves; these helpers serve the tests, benchmarks and figures
+that train the same way, and the evaluation and checks around training.
 """
 
 from __future__ import annotations
 
 import math
-import time
 from dataclasses import dataclass
 
 import keras
@@ -34,136 +33,40 @@ def set_seed(seed: int) -> None:
     tf.config.experimental.enable_op_determinism()
 
 
-class EpochLogger(keras.callbacks.Callback):
-    """Print one line per epoch with every metric at 4 decimals, and time the whole fit.
+def shuffled_batches(x: np.ndarray, y: np.ndarray, batch_size: int) -> tf.data.Dataset:
+    """Return ``(x, y)`` as a ``tf.data`` pipeline that draws a new order every epoch, in batches: what the notebooks feed ``fit``.
 
-    Pass it to ``model.fit(..., verbose=0, callbacks=[EpochLogger()])``. The
-    wall-clock time of the fit is kept in ``seconds``, never printed beside
-    the metrics, so the printed lines are the same on every run.
+    ``tf.data.Dataset.from_tensor_slices((x, y)).shuffle(len(x)).batch(batch_size)``,
+    the idiom of TensorFlow's own tutorials. The buffer holds every sample, so
+    each epoch is a uniform random permutation; after ``set_seed`` the
+    sequence of permutations is the same on every run. (``model.fit(x, y)`` on
+    arrays, once a seed is set, repeats one order every epoch.) Pass it as
+    ``model.fit(dataset, shuffle=False)``: the dataset shuffles itself, and
+    Keras warns that its own ``shuffle`` does not apply to a dataset.
 
-    >>> logger = EpochLogger()
-    >>> logger.params = {"epochs": 3}
-    >>> logger.on_epoch_end(0, {"loss": 0.25, "accuracy": 0.925})
-    epoch 1/3 - accuracy: 0.9250 - loss: 0.2500
-    """
+    Args:
+        x: the inputs, one sample per row.
+        y: the targets, as many as ``x`` has samples.
+        batch_size: samples per batch; the last batch holds the rest.
 
-    def __init__(self, print_fn=print) -> None:
-        super().__init__()
-        self.print_fn = print_fn
-        self.seconds = 0.0
-        self._began = 0.0
+    Returns:
+        A ``tf.data.Dataset`` of ``(x, y)`` batches.
 
-    def on_train_begin(self, logs=None) -> None:
-        self._began = time.perf_counter()
+    Raises:
+        ValueError: if ``x`` and ``y`` differ in length, ``x`` is empty or
+            ``batch_size`` is not a positive integer.
 
-    def on_train_end(self, logs=None) -> None:
-        self.seconds = time.perf_counter() - self._began
-
-    def on_epoch_end(self, epoch: int, logs=None) -> None:
-        metrics = " - ".join(f"{name}: {value:.4f}" for name, value in sorted((logs or {}).items()))
-        self.print_fn(f"epoch {epoch + 1}/{self.params['epochs']} - {metrics}")
-
-
-def batches(x: np.ndarray, y: np.ndarray | None = None, batch_size: int = 32, shuffle: bool = True) -> tf.data.Dataset:
-    """Batch arrays into the ``tf.data`` pipeline that ``model.fit(x, y, batch_size=...)`` builds, with autotuning off.
-
-    ``model.fit`` turns NumPy arrays into a ``tf.data`` pipeline: it
-    shuffles the indices, slices one batch at a time with ``tf.gather`` and
-    prefetches. This function builds the same pipeline, so training on it
-    gives bit-identical weights, but turns off tf.data's autotuning. On the
-    2-core machines here the autotuner's background work made the dense
-    nets train 1.1 to 1.6 times slower (benchmarks/README.md). Once a
-    global seed is set, as ``set_seed`` does, the shuffle draws the same
-    order every epoch, in ``fit``'s pipeline and here alike.
-
-    Takes the inputs, optionally the targets (floats become float32, as in
-    Keras), the batch size and whether to shuffle. Returns a
-    ``tf.data.Dataset`` of ``(x, y)`` batches, or of ``x`` batches without
-    ``y``. Build it after ``set_seed``, and pass it to ``model.fit`` with
-    ``shuffle=False``: the dataset shuffles itself, and Keras warns that its
-    own ``shuffle`` does not apply to a dataset. Raises ``ValueError`` if
-    ``x`` and ``y`` differ in length, ``x`` is empty or ``batch_size`` is
-    not a positive integer.
-
-    >>> data = batches(np.arange(10.0).reshape(5, 2), np.arange(5), batch_size=2, shuffle=False)
-    >>> len(data), [(list(x.shape), y.numpy().tolist()) for x, y in data]
-    (3, [([2, 2], [0, 1]), ([2, 2], [2, 3]), ([1, 2], [4])])
+    >>> set_seed(0)
+    >>> data = shuffled_batches(np.arange(5), np.arange(5), batch_size=2)
+    >>> [[int(v) for v in x] for x, _ in data], [[int(v) for v in x] for x, _ in data]
+    ([[3, 0], [4, 1], [2]], [[4, 2], [3, 0], [1]])
     """
     if isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)) or batch_size <= 0:
         raise ValueError(f"batch_size must be a positive integer, got {batch_size!r}")
-    arrays = tuple(np.asarray(a) for a in ((x,) if y is None else (x, y)))
-    lengths = [len(a) if a.ndim else 0 for a in arrays]
-    if lengths[0] == 0 or len(set(lengths)) > 1:
+    lengths = [len(a) if np.ndim(a) else 0 for a in (x, y)]
+    if lengths[0] == 0 or lengths[0] != lengths[1]:
         raise ValueError(f"x and y must hold the same, non-zero number of samples, got {lengths}")
-    # Floats become float32, as fit does; float32 arrays are used as they are, not copied.
-    arrays = tuple(a.astype(np.float32, copy=False) if np.issubdtype(a.dtype, np.floating) else a for a in arrays)
-    samples, full_batches = lengths[0], lengths[0] // batch_size
-
-    def permutation(_):  # written as Keras writes it, so that the shuffle draws the same seed
-        indices = tf.range(samples, dtype=tf.int64)
-        return tf.random.shuffle(indices) if shuffle else indices
-
-    def split(indices):
-        full = tf.data.Dataset.from_tensor_slices(tf.reshape(indices[: full_batches * batch_size], (full_batches, -1)))
-        if samples % batch_size == 0:
-            return full
-        return full.concatenate(tf.data.Dataset.from_tensors(indices[full_batches * batch_size :]))
-
-    def gather(batch, arrays):
-        parts = tuple(tf.gather(a, batch) for a in arrays)
-        return parts if y is not None else parts[0]
-
-    indices = tf.data.Dataset.range(1).map(permutation).prefetch(1).flat_map(split)
-    dataset = tf.data.Dataset.zip(indices, tf.data.Dataset.from_tensors(arrays).repeat())
-    dataset = dataset.map(gather, num_parallel_calls=tf.data.AUTOTUNE)
-    dataset = dataset.apply(tf.data.experimental.assert_cardinality(math.ceil(samples / batch_size)))
-    options = tf.data.Options()
-    options.autotune.enabled = False
-    options.experimental_optimization.apply_default_optimizations = False
-    return dataset.with_options(options).prefetch(tf.data.AUTOTUNE)
-
-
-def fit(
-    model: keras.Model,
-    x: np.ndarray,
-    y: np.ndarray,
-    epochs: int,
-    batch_size: int = 32,
-    log: bool = True,
-    validation_split: float = 0.0,
-    **fit_kwargs,
-) -> keras.callbacks.History:
-    """Train with ``model.fit`` on ``batches(x, y)`` and an ``EpochLogger``; return Keras' ``History``.
-
-    Gives the same weights and history as ``model.fit(x, y, ...)`` with the
-    same arguments, faster (see ``batches``). ``validation_split`` holds out
-    the last fraction of ``x`` and ``y``, as Keras does. Extra keyword
-    arguments (``validation_data``, ``callbacks``...) go to ``model.fit``.
-    The training time in seconds is in ``history.seconds``. Raises
-    ``ValueError`` if ``validation_split`` is not in [0, 1), or comes
-    with ``validation_data``.
-
-    >>> set_seed(0)
-    >>> model = keras.Sequential([keras.Input((2,)), keras.layers.Dense(10, activation="softmax")])
-    >>> model.compile("adam", "sparse_categorical_crossentropy", metrics=["accuracy"])
-    >>> history = fit(model, np.zeros((4, 2)), np.zeros(4), epochs=1, log=False)
-    >>> sorted(history.history)
-    ['accuracy', 'loss']
-    """
-    if not 0 <= validation_split < 1:
-        raise ValueError(f"validation_split must be at least 0 and below 1, got {validation_split!r}")
-    if validation_split and "validation_data" in fit_kwargs:
-        raise ValueError("give validation_split or validation_data, not both")
-    if validation_split:
-        split = math.floor(len(x) * (1 - validation_split))
-        fit_kwargs["validation_data"] = batches(x[split:], y[split:], batch_size, shuffle=False)
-        x, y = x[:split], y[:split]
-    logger = EpochLogger(print_fn=print if log else (lambda *args: None))
-    callbacks = [logger, *fit_kwargs.pop("callbacks", [])]
-    history = model.fit(batches(x, y, batch_size), epochs=epochs, shuffle=False, verbose=0, callbacks=callbacks,
-                        **fit_kwargs)
-    history.seconds = logger.seconds
-    return history
+    return tf.data.Dataset.from_tensor_slices((x, y)).shuffle(len(x)).batch(batch_size)
 
 
 def evaluate(model: keras.Model, x: np.ndarray, y: np.ndarray) -> dict[str, float]:

@@ -8,7 +8,7 @@ import tensorflow as tf
 
 from mnist_tutorial.images import center_by_mass, ink_on_black, prepare_image, read_image
 from mnist_tutorial.models import RECIPES
-from mnist_tutorial.training import fit, set_seed
+from mnist_tutorial.training import set_seed, shuffled_batches
 
 PHOTOS = sorted((Path(__file__).resolve().parents[1] / "img" / "photos").glob("digit_*"))
 
@@ -120,7 +120,8 @@ def dense_512(mnist):
     recipe = RECIPES["dense_512_rmsprop"]
     set_seed(0)
     model = recipe.build()
-    fit(model, *recipe.prepare(x_train, y_train), epochs=recipe.epochs, batch_size=recipe.batch_size, log=False)
+    model.fit(shuffled_batches(*recipe.prepare(x_train, y_train), recipe.batch_size), epochs=recipe.epochs, shuffle=False,
+              verbose=0)
     return model
 
 

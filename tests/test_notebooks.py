@@ -20,6 +20,11 @@ from mnist_tutorial.series import find_notebooks, result_rows
 NOTEBOOKS = Path(__file__).resolve().parents[1] / "notebooks"
 PATHS = find_notebooks(NOTEBOOKS)
 SANITIZE = NOTEBOOKS / "sanitize.cfg"
+KERAS_EPOCH_LINE = re.compile(r"\d+/\d+ - \d+s - \d+(s|ms|us)/step( - \w+: \d\.\d{4}(e[+-]\d\d)?)+")
+# The tf.data idiom every lesson feeds fit: a new order every epoch (notebook 01 explains why not fit(x, y)),
+# the same pipeline as mnist_tutorial.training.shuffled_batches.
+IDIOM = re.compile(r"(\w+) = tf\.data\.Dataset\.from_tensor_slices\(\((\w+), (\w+)\)\)\.shuffle\(len\(\2\)\)\.batch\((\d+|\w+)\)")
+FIT_CALL = re.compile(r"\.fit\(\s*(\w+)(.*?)\)\s*$", re.S | re.M)
 
 
 def sanitize(text: str) -> str:
@@ -32,13 +37,17 @@ def test_the_series_is_there():
     assert [path.name[:3] for path in PATHS] == ["01_", "02_", "03_", "04_", "05_"]
 
 
-def test_sanitize_file_parses_into_its_two_rules():
-    assert len(get_sanitize_patterns(SANITIZE.read_text())) == 2
+def test_sanitize_file_parses_into_its_three_rules():
+    assert len(get_sanitize_patterns(SANITIZE.read_text())) == 3
     assert sanitize("trained in 13.2 s") == "trained in T s"
     assert sanitize("| mlp | 118,282 | 3 | 9.1 s | 97.21% |") == "| mlp | 118,282 | 3 | T s | 97.21% |"
     assert sanitize("<History at 0x7f3b55f62c50>") == "<History at 0xADDRESS>"
     assert sanitize("acc 97.45%    9.4 s\n") == sanitize("acc 97.45%   18.0 s\n") == "acc 97.45% T s\n"  # padded columns
-    for kept in ("3 epochs", "97.06%", "test loss 0.0919", "(60000, 28, 28)", "label 5 -> [0. 1.]"):
+    for line in ("1875/1875 - 3s - 2ms/step - accuracy: 0.9243 - loss: 0.2574",
+                 "1875/1875 - 12s - 864us/step - accuracy: 0.9243 - loss: 0.2574"):
+        assert sanitize(line) == "1875/1875 - T - T/step - accuracy: 0.9243 - loss: 0.2574"
+    assert sanitize("469/469 - 1s - 1s/step - loss: 1.2000e-03") == "469/469 - T - T/step - loss: 1.2000e-03"
+    for kept in ("3 epochs", "97.06%", "test loss 0.0919", "(60000, 28, 28)", "label 5 -> [0. 1.]", "Epoch 1/3"):
         assert sanitize(kept) == kept
 
 
@@ -74,7 +83,10 @@ def test_committed_executed_with_clean_outputs(notebook):
             assert output.output_type != "error", output.get("evalue")
             assert not (output.output_type == "stream" and output.name == "stderr"), output.text
             text = output.get("text", "") + output.get("data", {}).get("text/plain", "")
-            assert "\r" not in text and "\b" not in text and "/step" not in text, "progress-bar output"
+            assert "\r" not in text and "\b" not in text, "progress-bar output"
+            for line in text.splitlines():
+                if "/step" in line:  # only fit's verbose=2 lines, whose times the sanitizer masks
+                    assert KERAS_EPOCH_LINE.fullmatch(line), f"not a verbose=2 epoch line: {line!r}"
             assert not re.search(r"<\w[\w.]* (object )?at 0x", text), "an object repr reached the output"
             figures += "image/png" in output.get("data", {})
     assert figures >= 3
@@ -86,3 +98,33 @@ def test_every_ignored_output_says_why(notebook):
             if "NBVAL_IGNORE_OUTPUT" in line:
                 assert re.search(r"NBVAL_IGNORE_OUTPUT\s*[-:(—]\s*\w+", line), f"no reason given: {line!r}"
             assert "NBVAL_SKIP" not in line, "cells are compared, not skipped"
+
+
+def code_of(notebook: nbformat.NotebookNode) -> str:
+    return "\n".join(cell.source for cell in notebook.cells if cell.cell_type == "code")
+
+
+def test_no_execution_timestamps_in_the_committed_notebooks(notebook):
+    """A re-run's diff shows changed outputs only: the runner records no iopub/shell timestamps."""
+    for cell in notebook.cells:
+        assert "execution" not in cell.metadata, f"timing metadata in: {cell.source[:60]!r}"
+
+
+def test_every_lesson_feeds_fit_a_dataset_shuffled_every_epoch_in_plain_tf_data(notebook):
+    code = code_of(notebook)
+    datasets = {match.group(1) for match in IDIOM.finditer(code)}
+    calls = FIT_CALL.findall(code)
+    assert calls and datasets
+    for fed, rest in calls:
+        assert fed in datasets, f"fit is fed {fed!r}, not a dataset built with the tf.data idiom"
+        assert "shuffle=False" in rest, "the dataset shuffles itself; fit's own shuffle would only warn"
+    for line in code.splitlines():
+        if ".fit(" in line or "tf.data.Dataset" in line:
+            assert "mnist_tutorial" not in line and "shuffled_batches" not in line, line
+    assert "from mnist_tutorial.training import" not in code or "shuffled_batches" not in code
+
+
+def test_speed_settings_appear_at_most_once_per_notebook(notebook):
+    code = code_of(notebook)
+    assert code.count("steps_per_execution") <= 1
+    assert "tf.data.Options" not in code and "autotune" not in code.lower()
