@@ -12,8 +12,6 @@ import sys
 import time
 from pathlib import Path
 
-from mnist_tutorial.series import CELL_TIMEOUT
-
 ROOT = Path(__file__).resolve().parents[1]
 
 
@@ -35,14 +33,15 @@ def command_data(args: argparse.Namespace) -> int:
 
 def command_run(args: argparse.Namespace) -> int:
     """Execute the notebooks and print the results table."""
-    from mnist_tutorial.series import RunFailed, RunInterrupted, markdown_table, run_series
+    from mnist_tutorial.series import CELL_TIMEOUT, RunFailed, RunInterrupted, markdown_table, run_series
 
     mode = "checking (files untouched)" if args.check else "executing in place"
     print(f"Notebook series in {args.notebooks}, {mode}", flush=True)
     began = time.perf_counter()
     results = None if args.check else args.notebooks / "results.json"
     try:
-        rows = run_series(args.notebooks, check=args.check, results_path=results, cell_timeout=args.cell_timeout)
+        rows = run_series(args.notebooks, check=args.check, results_path=results,
+                          cell_timeout=args.cell_timeout or CELL_TIMEOUT)
     except (RunFailed, FileNotFoundError) as error:
         print(f"\n{error}", file=sys.stderr)
         return 1
@@ -92,8 +91,10 @@ def main(argv: list[str] | None = None) -> int:
     run = commands.add_parser("run", help="execute the notebook series and print the results table")
     run.add_argument("--check", action="store_true", help="execute without overwriting the notebooks")
     run.add_argument("--notebooks", type=Path, default=ROOT / "notebooks", help="the notebooks' folder")
-    run.add_argument("--cell-timeout", type=positive_seconds, default=CELL_TIMEOUT, metavar="SECONDS",
-                     help="stop a notebook whose cell runs longer than this (default: %(default)s)")
+    # The default lives in mnist_tutorial.series, imported only when a run starts (nbformat is slow to import).
+    run.add_argument("--cell-timeout", type=positive_seconds, default=None, metavar="SECONDS",
+                     help="stop a notebook whose cell runs longer than this "
+                          "(default: mnist_tutorial.series.CELL_TIMEOUT)")
     run.set_defaults(handler=command_run)
     figures = commands.add_parser("figures", help="redraw the figures in img/")
     figures.add_argument("--output", type=Path, default=ROOT / "img", help="where to write them")

@@ -92,6 +92,7 @@ def make_figures(
 
     set_seed(seed)
     convnet = build_convnet()
-    convnet.fit(shuffled_batches(scale(x_fit)[..., np.newaxis], y_fit, 128), epochs=conv_epochs, shuffle=False, verbose=0)
+    convnet.fit(shuffled_batches(scale(x_fit)[..., np.newaxis], y_fit, 128), epochs=conv_epochs, shuffle=False,
+                verbose=0)
     written.append(_save(plots.plot_filters(convnet.get_layer("conv_1").get_weights()[0]), folder / FIGURES[6]))
     return written

@@ -247,3 +247,8 @@ def test_a_rerun_drops_old_timestamps_so_its_diff_shows_only_changed_outputs(tmp
     assert b"iopub" not in first and b"shell.execute_reply" not in first
     series.run_series(tmp_path, log=lambda *a, **k: None)
     assert path.read_bytes() == first
+
+
+def test_the_readme_states_the_runners_cell_time_limit():
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
+    assert f"`--cell-timeout` (default {series.CELL_TIMEOUT} s" in readme
