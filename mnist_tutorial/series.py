@@ -163,19 +163,33 @@ async def _execute(notebook: nbformat.NotebookNode, path: Path, cell_timeout: in
     return notebook
 
 
-def write_atomically(notebook: nbformat.NotebookNode, path: str | os.PathLike) -> None:
-    """Write a notebook to a temporary file beside ``path`` and rename it over ``path``, keeping its permissions."""
+def write_atomically(content: nbformat.NotebookNode | str, path: str | os.PathLike) -> None:
+    """Write a notebook, or text, to a temporary file beside ``path`` and rename it over ``path``.
+
+    ``path`` keeps its permissions; a new file gets the usual ones (0666 less the umask). Whatever goes
+    wrong, ``path`` is either as it was or completely written, and no temporary file is left.
+    """
     path = Path(path)
-    handle, temporary = tempfile.mkstemp(prefix=f".{path.stem}-", suffix=".ipynb", dir=path.parent)
+    handle, temporary = tempfile.mkstemp(prefix=f".{path.stem}-", suffix=path.suffix, dir=path.parent)
     try:
         with os.fdopen(handle, "w", encoding="utf-8") as file:
-            nbformat.write(notebook, file)
-        if path.exists():
-            os.chmod(temporary, path.stat().st_mode & 0o7777)  # mkstemp makes files private (0600)
+            if isinstance(content, str):
+                file.write(content)
+            else:
+                nbformat.write(content, file)
+        # mkstemp makes files private (0600)
+        os.chmod(temporary, path.stat().st_mode & 0o7777 if path.exists() else 0o666 & ~_umask())
         os.replace(temporary, path)
     except BaseException:
         Path(temporary).unlink(missing_ok=True)
         raise
+
+
+def _umask() -> int:
+    """The process's file-creation mask (reading it means setting it, so it is set back at once)."""
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
 
 
 def result_rows(notebook: nbformat.NotebookNode) -> list[dict[str, str]]:
@@ -291,7 +305,7 @@ def _signals_raise():
 
 
 def _write(notebook: nbformat.NotebookNode, path: Path) -> None:
-    """``write_atomically``, with a failure to write said as ``RunFailed``."""
+    """``write_atomically`` for a notebook that ran, with a failure to write said as ``RunFailed``."""
     try:
         write_atomically(notebook, path)
     except OSError as error:
@@ -300,8 +314,8 @@ def _write(notebook: nbformat.NotebookNode, path: Path) -> None:
 
 
 def _write_text(text: str, path: Path) -> None:
-    """Write ``text`` to ``path``, with a failure to write said as ``RunFailed``."""
+    """``write_atomically`` for text, with a failure to write said as ``RunFailed``."""
     try:
-        path.write_text(text)
+        write_atomically(text, path)
     except OSError as error:
         raise RunFailed(f"could not write {path}: {error.strerror or error}") from None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 import select
@@ -212,6 +213,37 @@ def test_write_atomically_never_leaves_a_half_written_file(tmp_path, monkeypatch
     with pytest.raises(OSError, match="disk full"):
         series.write_atomically(nbformat.read(path, as_version=4), path)
     assert path.read_bytes() == before and sorted(tmp_path.iterdir()) == [path]
+
+
+def test_write_atomically_writes_text_with_the_permissions_a_file_would_get(tmp_path):
+    fresh, kept = tmp_path / "results.json", tmp_path / "old.json"
+    kept.write_text("old")
+    kept.chmod(0o640)
+    series.write_atomically("[]\n", fresh)
+    series.write_atomically("new", kept)
+    mask = os.umask(0)
+    os.umask(mask)
+    assert fresh.read_text() == "[]\n" and fresh.stat().st_mode & 0o777 == 0o666 & ~mask
+    assert kept.read_text() == "new" and kept.stat().st_mode & 0o777 == 0o640
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["old.json", "results.json"]
+
+
+def test_a_results_file_that_cannot_be_written_stays_as_it_was(tmp_path, monkeypatch):
+    write_notebook(tmp_path / "01_a.ipynb", TABLE.format(verdict="pass"))
+    results = tmp_path / "results.json"
+    results.write_text("the committed results\n")
+    real_replace = os.replace
+
+    def no_space_for_json(source, target):
+        if str(target).endswith(".json"):
+            raise OSError(errno.ENOSPC, "No space left on device")
+        real_replace(source, target)
+
+    monkeypatch.setattr(series.os, "replace", no_space_for_json)
+    with pytest.raises(series.RunFailed, match=f"could not write {results}: No space left on device"):
+        series.run_series(tmp_path, results_path=results, log=lambda *a, **k: None)
+    assert results.read_text() == "the committed results\n"
+    assert not list(tmp_path.glob(".*"))
 
 
 def test_cli_run_prints_the_table_and_fails_on_a_failed_check(tmp_path, capsys):
