@@ -105,13 +105,23 @@ async def _execute(notebook: nbformat.NotebookNode, path: Path, cell_timeout: in
     task, loop = asyncio.current_task(), asyncio.get_running_loop()
     previous = {signum: signal.getsignal(signum) for signum in STOP_SIGNALS}
     received: list[int] = []
+    stopping: list[asyncio.Task] = []  # holds the kill-then-cancel task while it runs
     running: list[nbformat.NotebookNode] = []  # the code cells started so far; the last one is running
+
+    async def kill_then_cancel() -> None:
+        # Kill the kernel outright first: nbclient's clean-up, shutdown_kernel(now=True), interrupts it before
+        # killing it, and a kernel killed while it answers that interrupt can print a libzmq assertion here.
+        try:
+            if client.km is not None and client.km.has_kernel:
+                await client.km.signal_kernel(signal.SIGKILL)
+        finally:
+            task.cancel()
 
     def stop(signum: int) -> None:
         if not received:  # a second Ctrl-C must not cut short the kernel's shutdown
             received.append(signum)
             client.shutdown_kernel = "immediate"
-            task.cancel()
+            stopping.append(asyncio.ensure_future(kill_then_cancel()))
 
     def take_signals() -> None:
         if threading.current_thread() is threading.main_thread():
