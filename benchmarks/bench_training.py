@@ -84,9 +84,10 @@ def project_path(x, y, test_x, test_y, epochs: int, shuffled: bool = True, steps
                  ) -> tuple[float, float]:
     """The same net as the notebooks train it: seeded, the recipe's model, on ``shuffled_batches`` (or the arrays)."""
     set_seed(0)
-    model = RECIPES["dense_512_rmsprop"].build()
+    recipe = RECIPES["dense_512_rmsprop"]
+    model = recipe.build()
     if steps_per_execution != model.steps_per_execution:
-        model.compile(optimizer="rmsprop", loss="categorical_crossentropy", metrics=["accuracy"],
+        model.compile(optimizer=recipe.optimizer, loss=recipe.loss, metrics=["accuracy"],
                       steps_per_execution=steps_per_execution)
     seconds = timed_fit(model, x, y, epochs, shuffled=shuffled)
     return seconds, evaluate(model, test_x, test_y)["accuracy"]
