@@ -5,7 +5,7 @@ from pathlib import Path
 
 import matplotlib.image
 
-from mnist_tutorial.figures import FIGURES, SCREENSHOT, SCREENSHOT_OF, make_figures
+from mnist_tutorial.tools.figures import FIGURES, SCREENSHOT, SCREENSHOT_OF, make_figures
 
 ROOT = Path(__file__).resolve().parents[1]
 

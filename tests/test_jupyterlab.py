@@ -28,7 +28,7 @@ import matplotlib.image
 import nbformat
 import pytest
 
-from mnist_tutorial import lab
+from mnist_tutorial.tools import lab
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
@@ -104,7 +104,7 @@ def test_screenshot_for_the_readme_leaves_the_notebook_untouched(tmp_path):
     before = notebook.read_bytes()
     # In its own process, as the figures command runs it: Playwright's sync API refuses to start
     # while this module's browser fixture holds it open in this thread.
-    code = "import sys; from mnist_tutorial import lab; lab.screenshot(sys.argv[1], sys.argv[2])"
+    code = "import sys; from mnist_tutorial.tools import lab; lab.screenshot(sys.argv[1], sys.argv[2])"
     subprocess.run([sys.executable, "-c", code, str(notebook), str(path)], check=True, timeout=300)
     assert matplotlib.image.imread(path).shape[:2] == (1000, 1400) and path.stat().st_size > 10_000
     assert notebook.read_bytes() == before

@@ -15,7 +15,7 @@ import nbformat
 import pytest
 from nbval.plugin import get_sanitize_patterns
 
-from mnist_tutorial.series import find_notebooks, result_rows
+from mnist_tutorial.tools.series import find_notebooks, result_rows
 
 NOTEBOOKS = Path(__file__).resolve().parents[1] / "notebooks"
 PATHS = find_notebooks(NOTEBOOKS)

@@ -18,8 +18,8 @@ import psutil
 import pytest
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
-from mnist_tutorial import series
-from mnist_tutorial.__main__ import main
+from mnist_tutorial.tools import series
+from mnist_tutorial.tools.cli import main
 
 TABLE = (
     'print("| model | params | epochs | train time | test accuracy | tutorial | check |")\n'

@@ -9,18 +9,14 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-import matplotlib
+import matplotlib.pyplot as plt
+import numpy as np
 
-matplotlib.use("Agg")  # files only; this module never opens a window
-
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-
-from mnist_tutorial import plots  # noqa: E402
-from mnist_tutorial.images import prepare_image, read_image  # noqa: E402
-from mnist_tutorial.models import RECIPES, build_convnet  # noqa: E402
-from mnist_tutorial.preprocessing import scale  # noqa: E402
-from mnist_tutorial.training import confusion_matrix, predict_classes, set_seed, shuffled_batches  # noqa: E402
+from mnist_tutorial import plots
+from mnist_tutorial.images import prepare_image, read_image
+from mnist_tutorial.models import RECIPES, build_convnet
+from mnist_tutorial.preprocessing import scale
+from mnist_tutorial.training import confusion_matrix, predict_classes, set_seed, shuffled_batches
 
 #: The files written, in the order they are made.
 FIGURES = (
@@ -33,7 +29,7 @@ FIGURES = (
     "convnet_filters.png",
 )
 #: The README's JupyterLab screenshot: this notebook of notebooks/, written to this file of img/.
-#: ``python -m mnist_tutorial figures`` takes it when Chromium is there (see ``mnist_tutorial.lab``).
+#: ``python -m mnist_tutorial figures`` takes it when Chromium is there (see ``mnist_tutorial.tools.lab``).
 SCREENSHOT_OF, SCREENSHOT = "03_adam_variants_64_512.ipynb", "jupyterlab.png"
 
 

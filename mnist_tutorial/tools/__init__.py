@@ -1,0 +1,7 @@
+"""The project's tooling, apart from what a learner reads: the notebook runner, the figures, JupyterLab.
+
+``series`` executes the notebooks in place (``python -m mnist_tutorial run``),
+``figures`` redraws img/ (``python -m mnist_tutorial figures``), ``lab`` opens
+notebooks in JupyterLab in headless Chromium, and ``cli`` is the command line.
+None of it is imported by ``import mnist_tutorial``.
+"""

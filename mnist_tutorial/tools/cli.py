@@ -1,0 +1,116 @@
+"""The command line: ``python -m mnist_tutorial {data,run,figures}``.
+
+``data`` loads and verifies MNIST and prints its facts; ``run`` executes the
+notebook series in place and prints the results table; ``figures`` redraws
+the figures in img/, and the JupyterLab screenshot where Chromium is installed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]  # the checkout: notebooks/ and img/
+
+
+def command_data(args: argparse.Namespace) -> int:
+    """Load and verify MNIST, then print what was loaded."""
+    import numpy as np
+
+    from mnist_tutorial.data import load_mnist
+
+    began = time.perf_counter()
+    (x_train, y_train), (x_test, y_test) = load_mnist(args.data_dir)
+    seconds = time.perf_counter() - began
+    print(f"MNIST loaded and verified against the official checksums in {seconds:.2f} s")
+    print(f"  train: images {x_train.shape} {x_train.dtype}, labels {y_train.shape}, first {y_train[:10]}")
+    print(f"  test:  images {x_test.shape} {x_test.dtype}, labels {y_test.shape}, first {y_test[:10]}")
+    print(f"  training class counts: {np.bincount(y_train).tolist()}")
+    return 0
+
+
+def command_run(args: argparse.Namespace) -> int:
+    """Execute the notebooks and print the results table."""
+    from mnist_tutorial.tools.series import CELL_TIMEOUT, RunFailed, RunInterrupted, markdown_table, run_series
+
+    mode = "checking (files untouched)" if args.check else "executing in place"
+    print(f"Notebook series in {args.notebooks}, {mode}", flush=True)
+    began = time.perf_counter()
+    results = None if args.check else args.notebooks / "results.json"
+    try:
+        rows = run_series(args.notebooks, check=args.check, results_path=results,
+                          cell_timeout=args.cell_timeout or CELL_TIMEOUT)
+    except (RunFailed, FileNotFoundError) as error:
+        print(f"\n{error}", file=sys.stderr)
+        return 1
+    except RunInterrupted as stop:
+        print(f"\n{stop}", file=sys.stderr)
+        return 128 + stop.signum  # 130 for Ctrl-C, 143 for SIGTERM, as a shell reports them
+    print(f"\nAll notebooks ran in {time.perf_counter() - began:.0f} s.\n")
+    print(markdown_table(rows))
+    failed = [row for row in rows if row["check"] != "pass"]
+    return 1 if failed else 0
+
+
+def command_figures(args: argparse.Namespace) -> int:
+    """Redraw the figures of img/ from the helpers."""
+    import os
+
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")  # before figures imports TensorFlow
+    os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")
+    import matplotlib
+
+    matplotlib.use("Agg")  # files only: never open a window
+    from mnist_tutorial.tools import lab
+    from mnist_tutorial.data import load_mnist
+    from mnist_tutorial.tools.figures import SCREENSHOT, SCREENSHOT_OF, make_figures
+
+    photo = ROOT / "img" / "photos" / "digit_3_chalkboard.jpg"
+    for path in make_figures(args.output, load_mnist(args.data_dir), photo):
+        print(f"wrote {path}")
+    if lab.find_chromium() is None:
+        print(f"kept {args.output / SCREENSHOT} as it was: the JupyterLab screenshot {lab.MISSING}")
+    else:
+        print(f"wrote {lab.screenshot(ROOT / 'notebooks' / SCREENSHOT_OF, args.output / SCREENSHOT)}")
+    return 0
+
+
+def positive_seconds(text: str) -> int:
+    """Parse a whole, positive number of seconds for argparse."""
+    if not text.isdigit() or int(text) == 0:
+        raise argparse.ArgumentTypeError(f"must be a whole number of seconds above 0, got {text!r}")
+    return int(text)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Parse the command line and run a command; returns the exit status."""
+    parser = argparse.ArgumentParser(prog="python -m mnist_tutorial", description=__doc__.splitlines()[0])
+    commands = parser.add_subparsers(dest="command", required=True)
+    data = commands.add_parser("data", help="load and verify MNIST")
+    data.add_argument("--data-dir", type=Path, default=None, help="folder of the IDX files or mnist.npz")
+    data.set_defaults(handler=command_data)
+    run = commands.add_parser("run", help="execute the notebook series and print the results table")
+    run.add_argument("--check", action="store_true", help="execute without overwriting the notebooks")
+    run.add_argument("--notebooks", type=Path, default=ROOT / "notebooks", help="the notebooks' folder")
+    # The default lives in mnist_tutorial.tools.series, imported only when a run starts (nbformat is slow to import).
+    run.add_argument("--cell-timeout", type=positive_seconds, default=None, metavar="SECONDS",
+                     help="stop a notebook whose cell runs longer than this "
+                          "(default: mnist_tutorial.tools.series.CELL_TIMEOUT)")
+    run.set_defaults(handler=command_run)
+    figures = commands.add_parser("figures", help="redraw the figures in img/")
+    figures.add_argument("--output", type=Path, default=ROOT / "img", help="where to write them")
+    figures.add_argument("--data-dir", type=Path, default=None, help="folder of the IDX files or mnist.npz")
+    figures.set_defaults(handler=command_figures)
+    args = parser.parse_args(argv)
+    return args.handler(args)
+
+
+def run() -> int:
+    """``main()``, and exit status 130 for a Ctrl-C that comes before the runner takes over its signals."""
+    try:
+        return main()
+    except KeyboardInterrupt:  # while Python was still importing
+        print("interrupted before anything was run", file=sys.stderr)
+        return 130
