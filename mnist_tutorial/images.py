@@ -9,6 +9,7 @@ steps, and the model then sees something unlike anything it was trained on.
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 
 import numpy as np
@@ -18,6 +19,40 @@ import tensorflow as tf
 INK_THRESHOLD = 0.3
 #: The smallest difference between ink and paper (on a 0-1 scale) that counts as visible ink.
 MIN_CONTRAST = 0.15
+#: The file types ``read_image`` decodes.
+IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".gif")
+
+
+def labelled_photos(folder: str | os.PathLike) -> tuple[list[Path], np.ndarray]:
+    """List the photos named ``digit_<label>_<anything>`` in a folder, sorted, with the digit each shows.
+
+    Args:
+        folder: a folder of photos such as the project's ``img/photos``.
+
+    Returns:
+        The photos' paths, and their labels as an integer array.
+
+    Raises:
+        FileNotFoundError: if the folder holds no such photo.
+        ValueError: naming a photo whose name gives no single digit.
+
+    >>> import tempfile
+    >>> folder = Path(tempfile.mkdtemp()); _ = (folder / "digit_7_pencil.png").write_bytes(b"")
+    >>> paths, labels = labelled_photos(folder)
+    >>> [path.name for path in paths], labels
+    (['digit_7_pencil.png'], array([7]))
+    """
+    folder = Path(folder)
+    paths = sorted(path for path in folder.glob("digit_*") if path.suffix.lower() in IMAGE_SUFFIXES)
+    if not paths:
+        raise FileNotFoundError(f"{folder}: no photos named digit_<label>_<name> ({', '.join(IMAGE_SUFFIXES)})")
+    labels = []
+    for path in paths:
+        match = re.fullmatch(r"digit_(\d)(_.*)?", path.stem)
+        if match is None:
+            raise ValueError(f"{path}: the name must be digit_<label>_<name> with one digit 0-9 as the label")
+        labels.append(int(match.group(1)))
+    return paths, np.array(labels)
 
 
 def read_image(source: str | os.PathLike | np.ndarray) -> np.ndarray:

@@ -1,9 +1,8 @@
 """Build the tutorials' Keras models: one MLP builder, a small convnet, and a named recipe per tutorial.
 
-A recipe records everything a tutorial fixed: preprocessing, layers,
-compile settings, epochs, batch size and the accuracy it reported. Notebooks
-still write the Keras code out; recipes let tests, benchmarks and the
-results table refer to "the 512-unit rmsprop net" in one line.
+A recipe records how a tutorial trained: preprocessing, layers, compile
+settings, epochs and batch size (what it reported is in ``results.TARGETS``).
+The notebooks write the Keras code out; recipes serve the tests and benchmarks.
 """
 
 from __future__ import annotations
@@ -94,12 +93,11 @@ def build_convnet(name: str = "convnet") -> keras.Sequential:
 
 @dataclass(frozen=True)
 class Recipe:
-    """One tutorial's model and training settings, and the accuracy it reported.
+    """One tutorial's model and training settings.
 
     ``preprocessing`` is ``"normalize"`` (``keras.utils.normalize`` on the
     28x28 images, which the model flattens) or ``"flatten_and_scale"``
-    (784 values in [0, 1]). ``reported_on`` says whether the tutorial
-    reported test or training accuracy.
+    (784 values in [0, 1]).
 
     >>> RECIPES["dense_512_rmsprop"].build().name
     'dense_512_rmsprop'
@@ -113,8 +111,6 @@ class Recipe:
     preprocessing: str
     epochs: int
     batch_size: int
-    reported_accuracy: float
-    reported_on: str = "test"
     activation: str = "relu"
 
     def build(self) -> keras.Sequential:
@@ -146,7 +142,6 @@ RECIPES: dict[str, Recipe] = {
             preprocessing="normalize",
             epochs=3,
             batch_size=32,
-            reported_accuracy=0.9706,
         ),
         Recipe(
             name="dense_512_rmsprop",
@@ -157,7 +152,6 @@ RECIPES: dict[str, Recipe] = {
             preprocessing="flatten_and_scale",
             epochs=5,
             batch_size=128,
-            reported_accuracy=0.9793,
         ),
         Recipe(
             name="adam_64",
@@ -168,8 +162,6 @@ RECIPES: dict[str, Recipe] = {
             preprocessing="flatten_and_scale",
             epochs=8,
             batch_size=32,
-            reported_accuracy=float("nan"),  # the tutorial reported no figure for this variant
-            reported_on="train",
         ),
         Recipe(
             name="adam_512",
@@ -180,8 +172,6 @@ RECIPES: dict[str, Recipe] = {
             preprocessing="flatten_and_scale",
             epochs=8,
             batch_size=32,
-            reported_accuracy=0.9951,
-            reported_on="train",
         ),
     )
 }

@@ -90,22 +90,35 @@ def plot_pixel_values(image: np.ndarray, ax: Axes | None = None) -> Axes:
 
 
 def plot_history(history, fig: Figure | None = None) -> Figure:
-    """Draw loss and accuracy per epoch, training and (when present) validation, side by side.
+    """Draw loss and accuracy per epoch, training and (when logged) validation, side by side.
 
-    Takes a Keras ``History`` or its ``history`` dict. Returns the Figure.
+    Args:
+        history: a Keras ``History`` or its ``history`` dict; or, to compare
+            runs, a dict of them keyed by each run's label.
+        fig: the Figure to draw on; a new one by default.
 
-    >>> fig = plot_history({"loss": [0.3, 0.2], "accuracy": [0.9, 0.95], "val_accuracy": [0.91, 0.93]})
-    >>> [ax.get_title() for ax in fig.axes], [line.get_label() for line in fig.axes[1].lines]
-    (['loss', 'accuracy'], ['training', 'validation'])
+    Returns:
+        The Figure, with a loss Axes and an accuracy Axes.
+
+    >>> runs = {"64 units": {"loss": [0.3, 0.2], "accuracy": [0.9, 0.95]},
+    ...         "512 units": {"loss": [0.2, 0.1], "accuracy": [0.93, 0.97], "val_accuracy": [0.92, 0.94]}}
+    >>> [line.get_label() for line in plot_history(runs).axes[1].lines]
+    ['64 units', '512 units', '512 units, validation']
     """
     logs = getattr(history, "history", history)
+    one_run = all(isinstance(values, (list, tuple, np.ndarray)) for values in logs.values())
+    runs = {"": logs} if one_run else {label: getattr(run, "history", run) for label, run in logs.items()}
     fig = fig if fig is not None else plt.figure(figsize=(10, 3.5))
     for index, metric in enumerate(("loss", "accuracy")):
         ax = fig.add_subplot(1, 2, index + 1)
-        for prefix, label in (("", "training"), ("val_", "validation")):
-            if prefix + metric in logs:
-                values = logs[prefix + metric]
-                ax.plot(range(1, len(values) + 1), values, marker="o", label=label)
+        for number, (run, run_logs) in enumerate(runs.items()):
+            color = None if one_run else f"C{number}"
+            for prefix, kind, style in (("", "training", "-"), ("val_", "validation", "--")):
+                if prefix + metric in run_logs:
+                    values = run_logs[prefix + metric]
+                    label = kind if one_run else run + (", validation" if prefix else "")
+                    ax.plot(range(1, len(values) + 1), values, marker="o", label=label, color=color,
+                            linestyle="-" if one_run else style)
         ax.set_title(metric)
         ax.set_xlabel("epoch")
         ax.legend()
@@ -153,6 +166,37 @@ def plot_probabilities(probabilities: np.ndarray, true_label: int | None = None,
     title = f"predicted {predicted} ({probabilities[predicted]:.1%})"
     ax.set_title(title if true_label is None else f"{title}, true {true_label}")
     return ax
+
+
+def plot_photo_prediction(photo: np.ndarray, digit: np.ndarray, probabilities: np.ndarray,
+                          true_label: int | None = None, fig: Figure | None = None) -> Figure:
+    """Draw a photo, the 28x28 digit the model sees, and the model's probabilities, side by side.
+
+    Copy along: ``plot_digit``, ``plot_probabilities``.
+
+    Args:
+        photo: the photo as gray values in [0, 1] (``images.read_image``).
+        digit: what the model sees (``images.prepare_image``).
+        probabilities: the model's 10 class probabilities for ``digit``.
+        true_label: the digit written, if known.
+        fig: the Figure to draw on; a new one by default.
+
+    Returns:
+        The Figure, with three Axes.
+
+    >>> fig = plot_photo_prediction(np.ones((40, 30)), np.zeros((28, 28)), np.eye(10)[3])
+    >>> [ax.get_title() for ax in fig.axes]
+    ['the photo', 'what the model sees', 'predicted 3 (100.0%)']
+    """
+    fig = fig if fig is not None else plt.figure(figsize=(11, 3))
+    photo_ax, input_ax, bars_ax = fig.subplots(1, 3, gridspec_kw={"width_ratios": [1, 1, 2]})
+    photo_ax.imshow(photo, cmap="gray", vmin=0, vmax=1)
+    photo_ax.set_title("the photo")
+    photo_ax.axis("off")
+    plot_digit(digit, title="what the model sees", ax=input_ax, cmap="gray")
+    plot_probabilities(probabilities, true_label=true_label, ax=bars_ax)
+    fig.tight_layout()
+    return fig
 
 
 def plot_network(model, ax: Axes | None = None, max_nodes: int = 10) -> Axes:

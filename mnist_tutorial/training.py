@@ -1,14 +1,6 @@
-"""Seed, shuffle into batches, evaluate, and check results against the tutorials.
-
-Keras stays in charge: the notebooks build their ``tf.data`` pipeline and call
-``model.fit`` themselves; these helpers serve the tests, benchmarks and figures
-that train the same way, and the evaluation and checks around training.
-"""
+"""Seed, shuffle into batches, and evaluate: what goes around ``model.fit``, which the notebooks call themselves."""
 
 from __future__ import annotations
-
-import math
-from dataclasses import dataclass
 
 import keras
 import numpy as np
@@ -137,79 +129,3 @@ def top_k(probabilities: np.ndarray, k: int = 3) -> tuple[np.ndarray, np.ndarray
         raise ValueError(f"need 1 <= k <= number of classes, got k={k} for shape {probabilities.shape}")
     values, classes = tf.math.top_k(probabilities, k=k)
     return classes.numpy(), values.numpy()
-
-
-@dataclass(frozen=True)
-class Result:
-    """One trained model's result, and the tutorial's figure it is checked against.
-
-    ``tolerance`` is in accuracy points (0.003 = 0.3 points); ``reported``
-    may be NaN where the tutorial gave no figure (then only ``minimum``
-    applies, if set).
-
-    >>> Result("m", 100, 3, 1.0, 0.9720, reported=0.9706, tolerance=0.005).passed
-    True
-    """
-
-    model: str
-    params: int
-    epochs: int
-    seconds: float
-    accuracy: float
-    reported: float = math.nan
-    tolerance: float = 0.003
-    minimum: float = 0.0
-    measured_on: str = "test"
-
-    @property
-    def passed(self) -> bool:
-        """True if the accuracy is at least the reported figure minus the tolerance, and the minimum."""
-        above_reported = math.isnan(self.reported) or self.accuracy >= self.reported - self.tolerance
-        return above_reported and self.accuracy >= self.minimum
-
-    def row(self) -> str:
-        """Return this result as one row of the Markdown results table.
-
-        The tutorial column holds the reported figure, else the minimum ("at
-        least ..."), else "-".
-
-        >>> Result("convnet", 225034, 10, 95.0, 0.9931, minimum=0.992).row()
-        '| convnet | 225,034 | 10 | 95.0 s | 99.31% | at least 99.20% | pass |'
-        """
-        if not math.isnan(self.reported):
-            reported = f"{self.reported:.2%}"
-        elif self.minimum > 0:
-            reported = f"at least {self.minimum:.2%}"
-        else:
-            reported = "-"
-        accuracy = f"{self.accuracy:.2%}" + (" (train)" if self.measured_on == "train" else "")
-        verdict = "pass" if self.passed else "FAIL"
-        return (
-            f"| {self.model} | {self.params:,} | {self.epochs} | {self.seconds:.1f} s | {accuracy} "
-            f"| {reported} | {verdict} |"
-        )
-
-
-def check_against_tutorial(results: list[Result]) -> None:
-    """Print the results as a Markdown table and raise ``AssertionError`` if any falls short.
-
-    >>> check_against_tutorial([Result("mlp", 118282, 3, 9.2, 0.9731, reported=0.9706)])
-    | model | params | epochs | train time | test accuracy | tutorial | check |
-    | --- | --- | --- | --- | --- | --- | --- |
-    | mlp | 118,282 | 3 | 9.2 s | 97.31% | 97.06% | pass |
-    All 1 results reproduce the tutorial within tolerance.
-    """
-    print("| model | params | epochs | train time | test accuracy | tutorial | check |")
-    print("| --- | --- | --- | --- | --- | --- | --- |")
-    for result in results:
-        print(result.row())
-    failed = [result for result in results if not result.passed]
-    if failed:
-        raise AssertionError(
-            "below the tutorial: "
-            + "; ".join(
-                f"{r.model} reached {r.accuracy:.2%}, needs {max(r.reported - r.tolerance, r.minimum):.2%}"
-                for r in failed
-            )
-        )
-    print(f"All {len(results)} results reproduce the tutorial within tolerance.")

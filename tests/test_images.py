@@ -6,11 +6,11 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from mnist_tutorial.images import center_by_mass, ink_on_black, prepare_image, read_image
+from mnist_tutorial.images import center_by_mass, ink_on_black, labelled_photos, prepare_image, read_image
 from mnist_tutorial.models import RECIPES
 from mnist_tutorial.training import set_seed, shuffled_batches
 
-PHOTOS = sorted((Path(__file__).resolve().parents[1] / "img" / "photos").glob("digit_*"))
+PHOTOS, TRUTH = labelled_photos(Path(__file__).resolve().parents[1] / "img" / "photos")
 
 
 def photo_of_a_seven(height=400, width=300, paper=230, ink=30, top=80, left=60) -> np.ndarray:
@@ -129,8 +129,7 @@ def test_the_shipped_photos_are_recognised(dense_512):
     assert len(PHOTOS) == 10
     inputs = np.stack([prepare_image(path).reshape(784) for path in PHOTOS])
     predicted = dense_512.predict(inputs, verbose=0).argmax(axis=1)
-    truth = [int(path.name.split("_")[1]) for path in PHOTOS]
-    assert predicted.tolist() == truth
+    assert predicted.tolist() == TRUTH.tolist()
 
 
 def test_plain_resize_is_what_this_helper_fixes(dense_512):
@@ -141,5 +140,21 @@ def test_plain_resize_is_what_this_helper_fixes(dense_512):
         small = tf.image.resize(gray[..., None], (28, 28)).numpy()[..., 0]
         plain.append((1 - small if np.median(gray) > 0.5 else small).reshape(784))
     predicted = dense_512.predict(np.stack(plain), verbose=0).argmax(axis=1)
-    truth = [int(path.name.split("_")[1]) for path in PHOTOS]
-    assert np.mean(predicted == truth) <= 0.5
+    assert np.mean(predicted == TRUTH) <= 0.5
+
+
+def test_labelled_photos_lists_the_ten_examples_with_their_digits():
+    assert [path.name for path in PHOTOS][:2] == ["digit_0_ballpoint.jpg", "digit_1_pencil.jpg"]
+    assert TRUTH.tolist() == list(range(10))
+
+
+def test_labelled_photos_skips_other_files_and_names_a_bad_label(tmp_path):
+    for name in ("digit_3_pen.PNG", "digit_5.jpg", "notes.txt", "digit_4_pen.txt"):
+        (tmp_path / name).write_bytes(b"")
+    paths, labels = labelled_photos(tmp_path)
+    assert [path.name for path in paths] == ["digit_3_pen.PNG", "digit_5.jpg"] and labels.tolist() == [3, 5]
+    (tmp_path / "digit_12_pen.png").write_bytes(b"")
+    with pytest.raises(ValueError, match=r"digit_12_pen\.png: the name must be digit_<label>_<name> with one digit"):
+        labelled_photos(tmp_path)
+    with pytest.raises(FileNotFoundError, match=r"empty: no photos named digit_<label>_<name>"):
+        labelled_photos(tmp_path / "empty")

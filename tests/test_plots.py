@@ -59,6 +59,32 @@ def test_plot_history_draws_each_series():
     assert accuracy_ax.get_xlabel() == "epoch"
 
 
+def test_plot_history_overlays_several_runs_one_colour_each():
+    class History:  # what keras.Model.fit returns, as far as plot_history reads it
+        def __init__(self, logs):
+            self.history = logs
+
+    runs = {"64 units": History({"loss": [0.3, 0.2], "accuracy": [0.9, 0.95]}),
+            "512 units": {"loss": [0.2, 0.1], "val_loss": [0.25, 0.2], "accuracy": [0.93, 0.97]}}
+    loss_ax, _ = plots.plot_history(runs).axes
+    labels = [line.get_label() for line in loss_ax.lines]
+    assert labels == ["64 units", "512 units", "512 units, validation"]
+    np.testing.assert_array_equal(loss_ax.lines[2].get_ydata(), [0.25, 0.2])
+    assert loss_ax.lines[1].get_color() == loss_ax.lines[2].get_color() != loss_ax.lines[0].get_color()
+    assert loss_ax.lines[2].get_linestyle() == "--"
+
+
+def test_plot_photo_prediction_shows_photo_input_and_probabilities():
+    photo, digit = np.linspace(0, 1, 1200).reshape(40, 30), np.eye(28)
+    probabilities = np.full(10, 0.02)
+    probabilities[7] = 0.82
+    fig = plots.plot_photo_prediction(photo, digit, probabilities, true_label=1)
+    photo_ax, input_ax, bars_ax = fig.axes
+    np.testing.assert_array_equal(photo_ax.images[0].get_array(), photo)
+    np.testing.assert_array_equal(input_ax.images[0].get_array(), digit)
+    assert bars_ax.get_title() == "predicted 7 (82.0%), true 1" and bars_ax.patches[7].get_facecolor()[:3] != (0.83, 0.83, 0.83)
+
+
 def test_plot_confusion_matrix_writes_counts():
     matrix = np.arange(100).reshape(10, 10)
     fig, ax = plt.subplots()

@@ -21,10 +21,10 @@ from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 from mnist_tutorial.tools import series
 from mnist_tutorial.tools.cli import main
 
+# A results table as a notebook's last cell displays it; {accuracy} 0.99 passes, 0.9 fails.
 TABLE = (
-    'print("| model | params | epochs | train time | test accuracy | tutorial | check |")\n'
-    'print("| --- | --- | --- | --- | --- | --- | --- |")\n'
-    'print("| tiny | 10 | 1 | 0.1 s | 99.00% | 98.00% | {verdict} |")'
+    "from mnist_tutorial.results import Result, ResultsTable, Target\n"
+    'ResultsTable([Result("tiny", 10, 1, 0.1, {accuracy}, Target(0.98, tolerance=0.003))])'
 )
 
 
@@ -36,14 +36,14 @@ def write_notebook(path, *sources):
 
 
 def test_run_series_executes_in_place_and_collects_results(tmp_path):
-    write_notebook(tmp_path / "01_a.ipynb", "x = 6 * 7\nprint(x)", TABLE.format(verdict="pass"))
-    write_notebook(tmp_path / "02_b.ipynb", TABLE.format(verdict="pass"))
+    write_notebook(tmp_path / "01_a.ipynb", "x = 6 * 7\nprint(x)", TABLE.format(accuracy=0.99))
+    write_notebook(tmp_path / "02_b.ipynb", TABLE.format(accuracy=0.99))
     logged = []
     rows = series.run_series(tmp_path, results_path=tmp_path / "results.json",
                              log=lambda *args, **kwargs: logged.append(" ".join(args)))
     assert [row["notebook"] for row in rows] == ["01_a", "02_b"]
-    assert rows[0] == {"notebook": "01_a", "model": "tiny", "params": "10", "epochs": "1", "train time": "0.1 s",
-                       "test accuracy": "99.00%", "tutorial": "98.00%", "check": "pass"}
+    assert rows[0] == {"notebook": "01_a", "model": "tiny", "params": 10, "epochs": 1, "seconds": 0.1, "accuracy": 0.99,
+                       "target": {"reported": 0.98, "tolerance": 0.003, "minimum": 0.0, "measured_on": "test"}}
     executed = nbformat.read(tmp_path / "01_a.ipynb", as_version=4)
     assert executed.cells[1].outputs[0].text == "42\n"
     assert all("execution" not in cell.metadata for cell in executed.cells)  # no timestamps to diff
@@ -61,14 +61,14 @@ def test_executing_in_place_keeps_the_files_permissions(tmp_path):
 
 
 def test_check_mode_leaves_the_files_untouched(tmp_path):
-    before = write_notebook(tmp_path / "01_a.ipynb", "print('hello')", TABLE.format(verdict="pass"))
+    before = write_notebook(tmp_path / "01_a.ipynb", "print('hello')", TABLE.format(accuracy=0.99))
     rows = series.run_series(tmp_path, check=True, log=lambda *a, **k: None)
-    assert rows[0]["check"] == "pass"
+    assert series.passed(rows[0])
     assert (tmp_path / "01_a.ipynb").read_bytes() == before
 
 
 def test_a_failing_notebook_stops_the_series_and_stays_as_it_was(tmp_path):
-    write_notebook(tmp_path / "01_a.ipynb", TABLE.format(verdict="pass"))
+    write_notebook(tmp_path / "01_a.ipynb", TABLE.format(accuracy=0.99))
     broken = write_notebook(tmp_path / "02_b.ipynb", "x = 1", "raise ValueError('the model fell short')")
     never_run = write_notebook(tmp_path / "03_c.ipynb", "print('never')")
     with pytest.raises(series.RunFailed) as error:
@@ -229,7 +229,7 @@ def test_write_atomically_writes_text_with_the_permissions_a_file_would_get(tmp_
 
 
 def test_a_results_file_that_cannot_be_written_stays_as_it_was(tmp_path, monkeypatch):
-    write_notebook(tmp_path / "01_a.ipynb", TABLE.format(verdict="pass"))
+    write_notebook(tmp_path / "01_a.ipynb", TABLE.format(accuracy=0.99))
     results = tmp_path / "results.json"
     results.write_text("the committed results\n")
     real_replace = os.replace
@@ -247,12 +247,13 @@ def test_a_results_file_that_cannot_be_written_stays_as_it_was(tmp_path, monkeyp
 
 
 def test_cli_run_prints_the_table_and_fails_on_a_failed_check(tmp_path, capsys):
-    write_notebook(tmp_path / "01_a.ipynb", TABLE.format(verdict="pass"))
+    write_notebook(tmp_path / "01_a.ipynb", TABLE.format(accuracy=0.99))
     assert main(["run", "--notebooks", str(tmp_path)]) == 0
     out = capsys.readouterr().out
     assert "| 01_a | tiny | 10 | 1 | 0.1 s | 99.00% | 98.00% | pass |" in out
-    write_notebook(tmp_path / "02_b.ipynb", TABLE.format(verdict="FAIL"))
+    write_notebook(tmp_path / "02_b.ipynb", TABLE.format(accuracy=0.9))
     assert main(["run", "--check", "--notebooks", str(tmp_path)]) == 1
+    assert "| 02_b | tiny | 10 | 1 | 0.1 s | 90.00% | 98.00% | FAIL |" in capsys.readouterr().out
 
 
 def test_cli_run_reports_a_missing_folder(tmp_path, capsys):

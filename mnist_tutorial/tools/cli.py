@@ -33,7 +33,8 @@ def command_data(args: argparse.Namespace) -> int:
 
 def command_run(args: argparse.Namespace) -> int:
     """Execute the notebooks and print the results table."""
-    from mnist_tutorial.tools.series import CELL_TIMEOUT, RunFailed, RunInterrupted, markdown_table, run_series
+    from mnist_tutorial.tools.series import (CELL_TIMEOUT, RunFailed, RunInterrupted, markdown_table, passed,
+                                             run_series)
 
     mode = "checking (files untouched)" if args.check else "executing in place"
     print(f"Notebook series in {args.notebooks}, {mode}", flush=True)
@@ -50,8 +51,7 @@ def command_run(args: argparse.Namespace) -> int:
         return 128 + stop.signum  # 130 for Ctrl-C, 143 for SIGTERM, as a shell reports them
     print(f"\nAll notebooks ran in {time.perf_counter() - began:.0f} s.\n")
     print(markdown_table(rows))
-    failed = [row for row in rows if row["check"] != "pass"]
-    return 1 if failed else 0
+    return 0 if all(passed(row) for row in rows) else 1
 
 
 def command_figures(args: argparse.Namespace) -> int:

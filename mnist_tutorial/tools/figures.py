@@ -77,13 +77,8 @@ def make_figures(
                          folder / FIGURES[4]))
 
     digit = prepare_image(photo)
-    fig, (photo_ax, input_ax, bars_ax) = plt.subplots(1, 3, figsize=(11, 3), gridspec_kw={"width_ratios": [1, 1, 2]})
-    photo_ax.imshow(read_image(photo), cmap="gray", vmin=0, vmax=1)
-    photo_ax.set_title("the photo")
-    photo_ax.axis("off")
-    plots.plot_digit(digit, title="what the model sees", ax=input_ax, cmap="gray")
-    plots.plot_probabilities(dense.predict(digit.reshape(1, 784), verbose=0)[0], ax=bars_ax)
-    fig.tight_layout()
+    probabilities = dense.predict(digit.reshape(1, 784), verbose=0)[0]
+    fig = plots.plot_photo_prediction(read_image(photo), digit, probabilities)
     written.append(_save(fig, folder / FIGURES[5]))
 
     set_seed(seed)

@@ -1,8 +1,8 @@
-"""Execute the notebook series in place, safely, and collect each notebook's results table.
+"""Execute the notebook series in place, safely, and collect each notebook's results.
 
-Each notebook's last cell prints a Markdown table of its results (see
-``mnist_tutorial.training.check_against_tutorial``); this module runs the
-notebooks in order, gathers those rows and writes them to ``results.json``.
+Each notebook's last cell displays its results table (``mnist_tutorial.results.check_against_tutorial``),
+with the results as data in the output's metadata; this module runs the notebooks
+in order, gathers that data and writes it to ``results.json``.
 A notebook is replaced only by a run that completed: it is executed in
 memory, written to a temporary file beside it, and renamed over the original.
 """
@@ -25,7 +25,8 @@ import nbclient
 import nbformat
 from nbclient.exceptions import CellExecutionError, CellTimeoutError, DeadKernelError
 
-RESULT_COLUMNS = ("model", "params", "epochs", "train time", "test accuracy", "tutorial", "check")
+from mnist_tutorial.results import COLUMNS, Result
+
 #: Seconds one cell may run: several times the slowest cell, notebook 05's convnet training (the README has its time).
 CELL_TIMEOUT = 1800
 #: How many closing lines of a failing cell's traceback a failure shows.
@@ -202,39 +203,43 @@ def _umask() -> int:
     return mask
 
 
-def result_rows(notebook: nbformat.NotebookNode) -> list[dict[str, str]]:
-    """Return the rows of the results table that a notebook's last code cell printed.
+def result_rows(notebook: nbformat.NotebookNode) -> list[dict]:
+    """Return the results the notebook's last code cell displayed, as ``Result.to_dict`` data.
 
-    >>> cell = nbformat.v4.new_code_cell(outputs=[nbformat.v4.new_output("stream", text=(
-    ...     "| model | params | epochs | train time | test accuracy | tutorial | check |\\n"
-    ...     "| --- | --- | --- | --- | --- | --- | --- |\\n"
-    ...     "| mlp | 118,282 | 3 | 9.1 s | 97.21% | 97.06% | pass |\\n"))])
-    >>> result_rows(nbformat.v4.new_notebook(cells=[cell]))[0]["test accuracy"]
-    '97.21%'
+    >>> table = {"metadata": {"mnist_tutorial": {"results": [{"model": "mlp"}]}}}
+    >>> cell = nbformat.v4.new_code_cell(outputs=[nbformat.v4.new_output("execute_result", **table)])
+    >>> result_rows(nbformat.v4.new_notebook(cells=[cell]))
+    [{'model': 'mlp'}]
     """
     code_cells = [cell for cell in notebook.cells if cell.cell_type == "code"]
-    if not code_cells:
-        return []
-    text = "".join(output.get("text", "") for output in code_cells[-1].outputs if output.output_type == "stream")
-    rows = []
-    for line in text.splitlines():
-        cells = [cell.strip() for cell in line.strip().strip("|").split("|")]
-        if line.startswith("|") and len(cells) == len(RESULT_COLUMNS) and cells[0] not in ("model", "---"):
-            rows.append(dict(zip(RESULT_COLUMNS, cells)))
-    return rows
+    outputs = code_cells[-1].outputs if code_cells else []
+    return [row for output in outputs for row in output.get("metadata", {}).get("mnist_tutorial", {}).get("results", [])]
 
 
-def markdown_table(rows: list[dict[str, str]]) -> str:
-    """Format result rows, each with a ``notebook`` key, as a Markdown table.
+def _result(row: dict) -> Result:
+    """The ``Result`` of a row of ``results.json``, without its ``notebook`` key."""
+    return Result.from_dict({key: value for key, value in row.items() if key != "notebook"})
 
-    >>> print(markdown_table([{"notebook": "01", "model": "mlp", "check": "pass"}]))
-    | notebook | model | params | epochs | train time | test accuracy | tutorial | check |
+
+def passed(row: dict) -> bool:
+    """True if a row of ``results.json`` reached its target."""
+    return _result(row).passed
+
+
+def markdown_table(rows: list[dict]) -> str:
+    """Format result rows, each ``Result.to_dict`` data with a ``notebook`` key, as a Markdown table.
+
+    >>> row = {"notebook": "01", "model": "mlp", "params": 10, "epochs": 3, "seconds": 9.0, "accuracy": 0.97,
+    ...        "target": {"reported": 0.9706, "tolerance": 0.005, "minimum": 0.0, "measured_on": "test"}}
+    >>> print(markdown_table([row]))
+    | notebook | model | params | epochs | train time | accuracy | tutorial | check |
     | --- | --- | --- | --- | --- | --- | --- | --- |
-    | 01 | mlp |  |  |  |  |  | pass |
+    | 01 | mlp | 10 | 3 | 9.0 s | 97.00% | 97.06% | pass |
     """
-    columns = ("notebook", *RESULT_COLUMNS)
+    columns = ("notebook", *COLUMNS)
     lines = ["| " + " | ".join(columns) + " |", "|" + " --- |" * len(columns)]
-    lines += ["| " + " | ".join(row.get(column, "") for column in columns) + " |" for row in rows]
+    for row in rows:
+        lines.append("| " + " | ".join([row["notebook"], *_result(row).cells().values()]) + " |")
     return "\n".join(lines)
 
 
@@ -244,7 +249,7 @@ def run_series(
     results_path: str | os.PathLike | None = None,
     log=print,
     cell_timeout: int = CELL_TIMEOUT,
-) -> list[dict[str, str]]:
+) -> list[dict]:
     """Execute every notebook of the series in order and return all result rows.
 
     Takes the notebooks' folder; ``check=True`` leaves the files untouched.
@@ -262,7 +267,7 @@ def run_series(
     notebooks = find_notebooks(folder)
     if not notebooks:
         raise FileNotFoundError(f"no notebooks named NN_*.ipynb in {folder}")
-    rows: list[dict[str, str]] = []
+    rows: list[dict] = []
     updated: list[str] = []
     running: Path | None = None  # the notebook being executed, while its progress line is open
     start = time.perf_counter()
