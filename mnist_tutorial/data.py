@@ -1,16 +1,8 @@
 """Load MNIST from the official IDX files, a Keras ``mnist.npz`` or a download, and verify it.
 
-The loader returns exactly what ``keras.datasets.mnist.load_data()`` returns, and it
-checks that what it loaded is the official data, byte for byte: the MD5 of each
-decompressed IDX file (or of the same bytes rebuilt from an npz) must match the
-values published with MNIST.
-
-Sources are tried in this order:
-
-1. the ``data_dir`` argument;
-2. the ``MNIST_DATA_DIR`` environment variable;
-3. the Keras cache, ``~/.keras/datasets/mnist.npz`` (``$KERAS_HOME`` if set);
-4. a download with ``keras.utils.get_file`` into that cache.
+``load_mnist`` returns what ``keras.datasets.mnist.load_data()`` returns, checked
+byte for byte against the MD5s published with MNIST. It looks in ``data_dir``,
+then ``$MNIST_DATA_DIR``, then the Keras cache, and downloads only as a last resort.
 """
 
 from __future__ import annotations
@@ -50,13 +42,18 @@ Split = tuple[np.ndarray, np.ndarray]
 
 
 def parse_idx(content: bytes, name: str = "IDX data") -> np.ndarray:
-    """Decode the bytes of an uncompressed IDX file of unsigned bytes into an array.
+    """Decode the bytes of an uncompressed IDX file of unsigned bytes.
 
-    Takes the file's content and a name to use in error messages. Returns a
-    writable ``uint8`` array with the dimensions the header gives. Raises
-    ``ValueError`` naming ``name`` if the content is empty, too short for its
-    header, has the wrong magic number, or holds more or fewer bytes than the
-    header announces.
+    Args:
+        content: the file's bytes.
+        name: what to call the file in error messages.
+
+    Returns:
+        A writable ``uint8`` array of the shape the header gives.
+
+    Raises:
+        ValueError: naming ``name``, if the content is empty, truncated, not IDX
+            of unsigned bytes, or longer than its header announces.
 
     >>> parse_idx(bytes([0, 0, 8, 1, 0, 0, 0, 3, 7, 2, 1]))
     array([7, 2, 1], dtype=uint8)
@@ -86,10 +83,7 @@ def parse_idx(content: bytes, name: str = "IDX data") -> np.ndarray:
 
 
 def idx_bytes(array: np.ndarray) -> bytes:
-    """Encode a ``uint8`` array as the bytes of an uncompressed IDX file.
-
-    The inverse of :func:`parse_idx`. Used to check an npz against the official
-    checksums, and handy for writing small test files.
+    """Encode a ``uint8`` array as the bytes of an uncompressed IDX file, the inverse of ``parse_idx``.
 
     >>> idx_bytes(np.array([7, 2, 1], dtype=np.uint8)).hex()
     '0000080100000003070201'
@@ -116,14 +110,22 @@ def _read_file(path: Path) -> bytes:
 def read_idx(path: str | os.PathLike, expected_md5: str | None = None) -> np.ndarray:
     """Read one IDX file, gzip-compressed or not, and optionally check its MD5.
 
-    Takes the file's path and the MD5 its decompressed content must have (or
-    None to skip the check). Returns the ``uint8`` array. Raises
-    ``FileNotFoundError`` if the file is missing and ``ValueError`` naming the
-    file if it is corrupt, truncated, not IDX, or fails the checksum.
+    Copy along: ``parse_idx``, ``_read_file``.
 
-    >>> import tempfile, pathlib
-    >>> path = pathlib.Path(tempfile.mkdtemp()) / "labels-idx1-ubyte"
-    >>> _ = path.write_bytes(idx_bytes(np.array([5, 0, 4], dtype=np.uint8)))
+    Args:
+        path: the file.
+        expected_md5: the MD5 of its decompressed content, or None to skip the check.
+
+    Returns:
+        The ``uint8`` array.
+
+    Raises:
+        FileNotFoundError: if the file is missing.
+        ValueError: naming the file, if it is corrupt, truncated, not IDX or fails the checksum.
+
+    >>> import tempfile
+    >>> path = Path(tempfile.mkdtemp()) / "labels-idx1-ubyte"
+    >>> _ = path.write_bytes(bytes([0, 0, 8, 1, 0, 0, 0, 3, 5, 0, 4]))
     >>> read_idx(path)
     array([5, 0, 4], dtype=uint8)
     """
@@ -167,19 +169,23 @@ def _find_idx(folder: Path, name: str) -> Path | None:
 def load_idx_folder(folder: str | os.PathLike, verify: bool = True) -> tuple[Split, Split]:
     """Load the four official IDX files (``.gz`` or not) from a folder.
 
-    Takes the folder and whether to check each file against the official MD5.
-    Returns ``((x_train, y_train), (x_test, y_test))``. Raises
-    ``FileNotFoundError`` naming the missing files and ``ValueError`` naming
-    the bad file.
+    Copy along: ``read_idx``, ``_find_idx``, ``_check_split``.
 
-    >>> import tempfile
-    >>> folder = Path(tempfile.mkdtemp())
-    >>> for key, name in IDX_NAMES.items():
-    ...     shape = (2, 28, 28) if key.startswith("x") else (2,)
-    ...     _ = (folder / name).write_bytes(idx_bytes(np.zeros(shape, np.uint8)))
-    >>> (x_train, y_train), (x_test, y_test) = load_idx_folder(folder, verify=False)
-    >>> x_train.shape, y_test
-    ((2, 28, 28), array([0, 0], dtype=uint8))
+    Args:
+        folder: the folder.
+        verify: check each file against the official MD5.
+
+    Returns:
+        ``((x_train, y_train), (x_test, y_test))``.
+
+    Raises:
+        FileNotFoundError: naming the missing files.
+        ValueError: naming the bad file.
+
+    >>> load_idx_folder("/no/such/folder")
+    Traceback (most recent call last):
+    ...
+    FileNotFoundError: MNIST data folder /no/such/folder is missing train-images-idx3-ubyte[.gz], ...
     """
     folder = Path(folder)
     paths = {key: _find_idx(folder, name) for key, name in IDX_NAMES.items()}
@@ -195,20 +201,28 @@ def load_idx_folder(folder: str | os.PathLike, verify: bool = True) -> tuple[Spl
 
 
 def load_npz(path: str | os.PathLike, verify: bool = True) -> tuple[Split, Split]:
-    """Load a Keras-format ``mnist.npz`` and optionally check it against the official MD5s.
+    """Load a Keras-format ``mnist.npz``, and optionally check it against the official MD5s.
 
-    Takes the file's path and whether to verify. The check rebuilds each IDX
-    file from the arrays, so it proves the npz holds exactly the official data.
-    Returns ``((x_train, y_train), (x_test, y_test))``. Raises
-    ``FileNotFoundError`` if the file is missing and ``ValueError`` naming the
-    file if it is unreadable, lacks an array, or fails the checksum.
+    The check rebuilds each IDX file from its array, so it proves the npz holds the official data.
+
+    Copy along: ``idx_bytes``, ``_check_split``.
+
+    Args:
+        path: the file.
+        verify: check the arrays against the official MD5s.
+
+    Returns:
+        ``((x_train, y_train), (x_test, y_test))``.
+
+    Raises:
+        FileNotFoundError: if the file is missing.
+        ValueError: naming the file, if it is not an npz, lacks an array, holds a bad one, or fails the checksum.
 
     >>> import tempfile
     >>> path = Path(tempfile.mkdtemp()) / "mnist.npz"
     >>> images, labels = np.zeros((3, 28, 28), np.uint8), np.array([5, 0, 4], np.uint8)
     >>> np.savez(path, x_train=images, y_train=labels, x_test=images, y_test=labels)
-    >>> (x_train, y_train), _ = load_npz(path, verify=False)
-    >>> y_train
+    >>> load_npz(path, verify=False)[0][1]
     array([5, 0, 4], dtype=uint8)
     """
     path = Path(path).expanduser()
@@ -240,9 +254,10 @@ def load_npz(path: str | os.PathLike, verify: bool = True) -> tuple[Split, Split
 def load_folder(folder: str | os.PathLike, verify: bool = True) -> tuple[Split, Split]:
     """Load MNIST from a folder holding the four IDX files or a Keras ``mnist.npz``.
 
-    Takes the folder and whether to verify checksums. Returns the same
-    tuples as :func:`load_mnist`. Raises ``FileNotFoundError`` if the folder
-    does not exist or holds neither form.
+    Copy along: ``load_idx_folder``, ``load_npz``, ``_find_idx``.
+
+    Raises:
+        FileNotFoundError: if the folder does not exist or holds neither form.
 
     >>> load_folder("/no/such/folder")
     Traceback (most recent call last):
@@ -271,21 +286,31 @@ def keras_cache_path() -> Path:
 def download_mnist(
     target: str | os.PathLike | None = None, origin: str = KERAS_URL, file_hash: str = KERAS_SHA256
 ) -> Path:
-    """Download ``mnist.npz`` with ``keras.utils.get_file`` and move it into place atomically.
+    """Download ``mnist.npz`` with ``keras.utils.get_file``, atomically.
 
-    Takes the target path (the Keras cache by default), the URL and the
-    file's SHA-256. The file is downloaded into a temporary folder beside the
-    target and renamed only once its hash matched, so a failed or
-    interrupted download never leaves a partial or corrupt file behind.
-    Returns the target path. Raises ``ConnectionError`` if the download
-    fails and ``ValueError`` if the hash does not match.
+    The file lands in a temporary folder beside ``target`` and is renamed into
+    place only once its hash matched: a failed download leaves nothing behind.
+
+    Copy along: ``keras_cache_path``.
+
+    Args:
+        target: where to put it; the Keras cache by default.
+        origin: the URL.
+        file_hash: the file's SHA-256.
+
+    Returns:
+        The target path.
+
+    Raises:
+        ConnectionError: if the download fails.
+        ValueError: if the hash does not match.
 
     >>> download_mnist("/tmp/mnist.npz", origin="http://127.0.0.1:9/mnist.npz")
     Traceback (most recent call last):
     ...
     ConnectionError: downloading http://127.0.0.1:9/mnist.npz failed: ...
     """
-    import keras  # here, not at the top: loading from files should not cost TensorFlow's 4 s import
+    import keras  # here, not at the top: loading from files should not have to import TensorFlow
 
     target = Path(target) if target is not None else keras_cache_path()
     target.parent.mkdir(parents=True, exist_ok=True)
@@ -313,15 +338,23 @@ def load_mnist(
 ) -> tuple[Split, Split]:
     """Load MNIST as ``((x_train, y_train), (x_test, y_test))``, like ``keras.datasets.mnist.load_data()``.
 
-    Takes an optional data folder (the four IDX files, ``.gz`` or not, or a
-    ``mnist.npz``); without one it tries ``$MNIST_DATA_DIR``, then the Keras
-    cache, then a download from ``origin``. ``verify`` checks the data
-    against the official MD5 checksums. Returns uint8 arrays of shape
-    (60000, 28, 28), (60000,), (10000, 28, 28) and (10000,). Raises
-    ``FileNotFoundError`` if no source holds the data (the message says how
-    to provide it) and ``ValueError`` naming the file if the data is bad.
+    Copy along: ``load_folder``, ``load_npz``, ``download_mnist``, ``keras_cache_path``.
 
-    >>> (x_train, y_train), (x_test, y_test) = load_mnist()  # $MNIST_DATA_DIR, the cache or a download
+    Args:
+        data_dir: a folder of the four IDX files (``.gz`` or not) or ``mnist.npz``;
+            by default ``$MNIST_DATA_DIR``, then the Keras cache, then a download.
+        verify: check the data against the official MD5s.
+        origin: the download's URL.
+        file_hash: the download's SHA-256.
+
+    Returns:
+        uint8 arrays of shape (60000, 28, 28), (60000,), (10000, 28, 28) and (10000,).
+
+    Raises:
+        FileNotFoundError: if no source has the data; the message says how to provide it.
+        ValueError: naming the file, if the data is bad.
+
+    >>> (x_train, y_train), (x_test, y_test) = load_mnist()
     >>> x_train.shape, y_train[:10]
     ((60000, 28, 28), array([5, 0, 4, 1, 9, 2, 1, 3, 1, 4], dtype=uint8))
     """

@@ -1,9 +1,8 @@
-"""Prepare a photo or scan of your own handwritten digit the way MNIST's digits were made.
+"""Prepare a photo of your own handwritten digit the way MNIST's digits were made.
 
-MNIST digits are bright ink on black. Each was size-normalised to fit a
-20x20 box, keeping its aspect ratio, and centred by its centre of mass in a
-28x28 field. A plain resize of a photo to 28x28 misses every one of these
-steps, and the model then sees something unlike anything it was trained on.
+MNIST digits are bright ink on black, fitted into a 20x20 box keeping their
+aspect ratio, and centred by their centre of mass in a 28x28 field; a plain
+resize of a photo to 28x28 misses every one of these steps.
 """
 
 from __future__ import annotations
@@ -58,10 +57,14 @@ def labelled_photos(folder: str | os.PathLike) -> tuple[list[Path], np.ndarray]:
 def read_image(source: str | os.PathLike | np.ndarray) -> np.ndarray:
     """Read an image file (PNG, JPEG, BMP, GIF) or array as grayscale float32 in [0, 1], shape (height, width).
 
-    Arrays may be (h, w), (h, w, 1), (h, w, 3) or (h, w, 4), of uint8,
-    uint16 or floats in [0, 1]; transparent pixels count as white paper.
-    Raises ``FileNotFoundError`` for a missing file and ``ValueError`` for a
-    file that is not an image or an array of the wrong shape, type or range.
+    Arrays may be (h, w), (h, w, 1), (h, w, 3) or (h, w, 4), of uint8, uint16, bool or floats
+    in [0, 1]; transparent pixels count as white paper.
+
+    Copy along: ``_array_to_float``, ``_to_gray``.
+
+    Raises:
+        FileNotFoundError: for a missing file.
+        ValueError: for a file that is not an image, or an array of the wrong shape, type or range.
 
     >>> read_image(np.array([[0, 255]], np.uint8))
     array([[0., 1.]], dtype=float32)
@@ -112,16 +115,13 @@ def _to_gray(pixels: np.ndarray, name: str) -> np.ndarray:
 
 
 def paper_brightness(ink: np.ndarray, window: int) -> np.ndarray:
-    """Estimate the paper under bright-on-dark ink: a grey opening (min then max filter) wider than a stroke.
+    """Estimate the paper under bright-on-dark ink: a grey opening (min, then max filter) ``window`` pixels wide.
 
-    Strokes narrower than ``window`` pixels vanish; smooth changes of light
-    and shadow across the paper remain. The filters are separable, so the
-    cost grows with ``window``, not its square.
+    Strokes narrower than ``window`` vanish; smooth changes of light and shadow remain.
 
     >>> paper_brightness(np.array([[0.1, 0.9, 0.1, 0.2, 0.2]], np.float32), window=3).round(2)
     array([[0.1, 0.1, 0.1, 0.2, 0.2]], dtype=float32)
     """
-
 
     def max_filter(image: tf.Tensor) -> tf.Tensor:  # separable: a row pass then a column pass
         for shape in ((window, 1), (1, window)):
@@ -133,16 +133,16 @@ def paper_brightness(ink: np.ndarray, window: int) -> np.ndarray:
 
 
 def ink_on_black(gray: np.ndarray) -> np.ndarray:
-    """Make the ink bright on a black background, as in MNIST, with the paper and its shadows removed.
+    """Make the ink bright on black, as in MNIST, with the paper and its shadows removed.
 
-    The paper's brightness is the median of the image's border; dark ink on
-    light paper is inverted. The paper under the ink is estimated locally
-    (``paper_brightness``, a window of a sixth of the image) and subtracted,
-    so uneven light and shadows vanish; large photos are blurred a little
-    first, to average out sensor noise. The rest is rescaled so the ink
-    peaks at 1, and anything below ``INK_THRESHOLD`` of that, or within
-    the paper's own noise (6 robust standard deviations), is set to 0.
-    Raises ``ValueError`` if no ink stands out from the paper.
+    Dark ink on light paper (judged by the border) is inverted, the paper under the ink
+    (``paper_brightness``, a window of a sixth of the image) is subtracted, and the rest
+    is rescaled so the ink peaks at 1; faint pixels and the paper's noise become 0.
+
+    Copy along: ``paper_brightness``.
+
+    Raises:
+        ValueError: if no ink stands out from the paper.
 
     >>> ink_on_black(np.array([[1, 1, 1], [1, 0, 1], [1, 1, 1]], np.float32))
     array([[0., 0., 0.],
@@ -168,10 +168,10 @@ def ink_on_black(gray: np.ndarray) -> np.ndarray:
 
 
 def center_by_mass(digit: np.ndarray, size: int = 28, box: int = 20) -> np.ndarray:
-    """Fit bright-on-black ink into a ``box`` square (keeping its aspect) and centre its mass in a ``size`` square.
+    """Fit bright-on-black ink into a ``box`` square, keeping its aspect, and centre its mass in a ``size`` square.
 
-    The ink is cropped to its bounding box and resized with anti-aliasing
-    (``tf.image.resize``). Raises ``ValueError`` if there is no ink.
+    Raises:
+        ValueError: if there is no ink.
 
     >>> digit = np.zeros((100, 60), np.float32); digit[10:90, 20:40] = 1
     >>> out = center_by_mass(digit)
@@ -196,15 +196,22 @@ def center_by_mass(digit: np.ndarray, size: int = 28, box: int = 20) -> np.ndarr
 def prepare_image(source: str | os.PathLike | np.ndarray) -> np.ndarray:
     """Turn a photo or scan of one handwritten digit into a 28x28 float32 MNIST-style input in [0, 1].
 
-    Takes a file path (PNG, JPEG, BMP, GIF) or an array (grayscale, RGB or
-    RGBA; uint8, uint16 or float), of any size, dark ink on light paper or
-    light on dark. The steps follow how MNIST was made: grayscale, ink made
-    bright on black and the paper removed, crop to the digit, fit a 20x20
-    box keeping the aspect ratio, centre by centre of mass in 28x28, and
-    scale so the brightest pixel is 1. Feed ``image.reshape(1, 784)`` to a
-    dense model, or ``image[None]`` to one that takes (28, 28). Raises
-    ``FileNotFoundError`` or ``ValueError`` for a missing file, a non-image,
-    an empty image, or one with no visible ink.
+    Grayscale, ink made bright on black and the paper removed, cropped to the digit, fitted
+    into 20x20 and centred by mass in 28x28, scaled so the brightest pixel is 1. Feed
+    ``image.reshape(1, 784)`` to a dense model, ``image[None, ..., None]`` to a convnet.
+
+    Copy along: ``read_image``, ``ink_on_black``, ``center_by_mass``.
+
+    Args:
+        source: a file path (PNG, JPEG, BMP, GIF) or an array, as ``read_image`` takes;
+            dark ink on light paper or light on dark.
+
+    Returns:
+        A (28, 28) float32 array.
+
+    Raises:
+        FileNotFoundError: for a missing file.
+        ValueError: for a non-image, an empty image, or one with no visible ink.
 
     >>> photo = np.full((300, 200), 230, np.uint8)   # light paper
     >>> photo[60:240, 90:110] = 20                    # a dark vertical stroke: a "1"

@@ -27,15 +27,24 @@ def build_mlp(
     input_shape: tuple[int, ...] = (784,),
     name: str = "mlp",
 ) -> keras.Sequential:
-    """Build and compile a multilayer perceptron: Dense hidden layers, then Dense 10 softmax.
+    """Build and compile a multilayer perceptron: Dense hidden layers, then a Dense 10 softmax.
 
-    Takes the hidden layers' sizes, their activation, the optimizer and loss
-    (any name Keras accepts), the input shape (images of shape (28, 28) get a
-    Flatten layer first) and the model's name. Layers are named ``hidden_1``,
-    ``hidden_2``... and ``output``, so ``summary()`` prints the same names
-    however many models a session built before. Returns the compiled
-    ``keras.Sequential`` with accuracy as its metric. Raises ``ValueError``
-    for an empty or non-positive layer size.
+    Layers are named ``hidden_1``, ``hidden_2``... and ``output``, so ``summary()`` prints
+    the same names however many models a session built before.
+
+    Args:
+        hidden: the hidden layers' sizes.
+        activation: their activation.
+        optimizer: any optimizer name Keras accepts.
+        loss: any loss name Keras accepts.
+        input_shape: (784,), or (28, 28) for images, which get a Flatten layer first.
+        name: the model's name.
+
+    Returns:
+        The compiled ``keras.Sequential``, with accuracy as its metric.
+
+    Raises:
+        ValueError: for an empty or non-positive layer size.
 
     >>> model = build_mlp((512,), optimizer="rmsprop", name="dense_512")
     >>> [layer.units for layer in model.layers], model.count_params()
@@ -57,12 +66,10 @@ def build_mlp(
 
 
 def build_convnet(name: str = "convnet") -> keras.Sequential:
-    """Build and compile notebook 05's convnet for (28, 28, 1) images: two Conv2D/MaxPooling2D blocks, then Dense 128.
+    """Build and compile notebook 05's convnet for (28, 28, 1) images in [0, 1].
 
-    The layout of the classic Keras MNIST convnets: Conv2D 32 and 64 (3x3,
-    relu), each followed by 2x2 max pooling, dropout 0.25, Dense 128 relu,
-    dropout 0.5 and a 10-way softmax. Compiled with adam and sparse
-    categorical cross-entropy, for inputs scaled to [0, 1].
+    The classic Keras MNIST layout: Conv2D 32 and 64 (3x3, relu), each with 2x2 max
+    pooling, dropout 0.25, Dense 128 relu, dropout 0.5, Dense 10 softmax; adam.
 
     >>> build_convnet().count_params()
     225034
@@ -95,12 +102,16 @@ def build_convnet(name: str = "convnet") -> keras.Sequential:
 class Recipe:
     """One tutorial's model and training settings.
 
-    ``preprocessing`` is ``"normalize"`` (``keras.utils.normalize`` on the
-    28x28 images, which the model flattens) or ``"flatten_and_scale"``
-    (784 values in [0, 1]).
+    ``preprocessing`` is ``"normalize"`` (``keras.utils.normalize`` on the 28x28 images,
+    which the model flattens) or ``"flatten_and_scale"`` (784 values in [0, 1]).
 
-    >>> RECIPES["dense_512_rmsprop"].build().name
-    'dense_512_rmsprop'
+    Copy along: ``build_mlp``, ``normalize``, ``flatten_and_scale``, ``one_hot``.
+
+    >>> recipe = Recipe("dense_512", "512-unit net", (512,), "rmsprop", "categorical_crossentropy",
+    ...                 "flatten_and_scale", epochs=5, batch_size=128)
+    >>> x, y = recipe.prepare(np.zeros((2, 28, 28), np.uint8), np.array([3, 1]))
+    >>> recipe.build().count_params(), x.shape, y.shape
+    (407050, (2, 784), (2, 10))
     """
 
     name: str
@@ -119,12 +130,7 @@ class Recipe:
         return build_mlp(self.hidden, self.activation, self.optimizer, self.loss, input_shape, self.name)
 
     def prepare(self, images: np.ndarray, labels: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Preprocess uint8 images and digit labels the way this recipe's tutorial did.
-
-        >>> x, y = RECIPES["dense_512_rmsprop"].prepare(np.zeros((2, 28, 28), np.uint8), np.array([3, 1]))
-        >>> x.shape, y.shape
-        ((2, 784), (2, 10))
-        """
+        """Preprocess uint8 images and digit labels the way this recipe's tutorial did."""
         x = normalize(images) if self.preprocessing == "normalize" else flatten_and_scale(images)
         y = one_hot(labels) if self.loss == "categorical_crossentropy" else np.asarray(labels)
         return x, y

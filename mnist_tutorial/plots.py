@@ -38,6 +38,8 @@ def plot_digits(
 ) -> Figure:
     """Draw digits in a grid titled with their labels, and predictions when given; mistakes in red.
 
+    Copy along: ``plot_digit``.
+
     Returns the Figure. Raises ``ValueError`` if labels or predictions do not
     match the number of images.
 
@@ -258,6 +260,8 @@ def plot_grid(images: np.ndarray, titles: list[str] | None = None, ncols: int = 
 def plot_filters(kernel: np.ndarray, ncols: int = 8, fig: Figure | None = None) -> Figure:
     """Draw each filter of a first Conv2D layer, from its kernel of shape (height, width, 1, filters).
 
+    Copy along: ``plot_grid``.
+
     Light pixels are positive weights, dark ones negative.
 
     >>> import keras
@@ -273,6 +277,8 @@ def plot_filters(kernel: np.ndarray, ncols: int = 8, fig: Figure | None = None) 
 
 def plot_feature_maps(maps: np.ndarray, ncols: int = 8, fig: Figure | None = None) -> Figure:
     """Draw the feature maps of one image, from a layer output of shape (height, width, channels).
+
+    Copy along: ``plot_grid``.
 
     >>> len(plot_feature_maps(np.random.rand(26, 26, 6)).axes)
     6

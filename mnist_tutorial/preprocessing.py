@@ -1,8 +1,4 @@
-"""Turn MNIST's uint8 images and labels into what a Keras model is fed.
-
-Each function checks its input and raises a ``ValueError`` that says what
-is wrong, instead of letting NumPy fail deep inside.
-"""
+"""Turn MNIST's uint8 images and labels into what a Keras model is fed, with clear errors for bad input."""
 
 from __future__ import annotations
 
@@ -23,7 +19,10 @@ def _check_images(images: np.ndarray, name: str = "images") -> np.ndarray:
 def flatten(images: np.ndarray) -> np.ndarray:
     """Reshape ``(n, 28, 28)`` images into ``(n, 784)`` rows, keeping the dtype.
 
-    Raises ``ValueError`` unless ``images`` is 3-D.
+    Copy along: ``_check_images``.
+
+    Raises:
+        ValueError: unless ``images`` is a numeric 3-D array.
 
     >>> flatten(np.zeros((2, 28, 28), np.uint8)).shape
     (2, 784)
@@ -33,11 +32,10 @@ def flatten(images: np.ndarray) -> np.ndarray:
 
 
 def scale(images: np.ndarray) -> np.ndarray:
-    """Scale uint8 pixels 0-255 to float32 values in [0, 1] (``astype("float32") / 255``).
+    """Scale uint8 pixels 0-255 to float32 in [0, 1]: ``images.astype("float32") / 255``.
 
-    Keras computes in float32, and the network learns best from small inputs,
-    so the tutorials convert once, up front. Raises ``ValueError`` unless
-    ``images`` holds uint8 (scaling twice is a common mistake).
+    Raises:
+        ValueError: unless ``images`` holds uint8 (scaling twice is a common mistake).
 
     >>> scale(np.array([[0, 51, 255]], np.uint8))
     array([[0. , 0.2, 1. ]], dtype=float32)
@@ -51,6 +49,8 @@ def scale(images: np.ndarray) -> np.ndarray:
 def flatten_and_scale(images: np.ndarray) -> np.ndarray:
     """Flatten ``(n, 28, 28)`` uint8 images to ``(n, 784)`` float32 in [0, 1], as the 512-unit tutorial does.
 
+    Copy along: ``flatten``, ``scale``.
+
     >>> x = flatten_and_scale(np.full((2, 28, 28), 255, np.uint8))
     >>> x.shape, x.dtype, x.max()
     ((2, 784), dtype('float32'), np.float32(1.0))
@@ -59,11 +59,14 @@ def flatten_and_scale(images: np.ndarray) -> np.ndarray:
 
 
 def normalize(images: np.ndarray, axis: int = 1) -> np.ndarray:
-    """L2-normalise images with ``keras.utils.normalize(images, axis=1)``, as the first tutorial does; float32.
+    """L2-normalise images with ``keras.utils.normalize(images, axis)``, as the first tutorial does; float32.
 
-    With ``axis=1`` on ``(n, 28, 28)`` images, each column of pixels of each
-    image is divided by its L2 norm, so every non-blank column has length 1.
-    Raises ``ValueError`` unless ``images`` is a numeric 3-D array.
+    With ``axis=1``, each column of pixels of each image is divided by its length.
+
+    Copy along: ``_check_images``.
+
+    Raises:
+        ValueError: unless ``images`` is a numeric 3-D array.
 
     >>> normalize(np.array([[[3, 0], [4, 0]]], np.uint8))
     array([[[0.6, 0. ],
@@ -76,8 +79,8 @@ def normalize(images: np.ndarray, axis: int = 1) -> np.ndarray:
 def one_hot(labels: np.ndarray, num_classes: int = 10) -> np.ndarray:
     """Turn digit labels into one-hot float32 rows with ``keras.utils.to_categorical``.
 
-    Raises ``ValueError`` unless ``labels`` is a 1-D array of integers from 0
-    to ``num_classes - 1``.
+    Raises:
+        ValueError: unless ``labels`` is a 1-D array of integers from 0 to ``num_classes - 1``.
 
     >>> one_hot(np.array([2, 0]), num_classes=3)
     array([[0., 0., 1.],

@@ -60,6 +60,8 @@ TARGETS: dict[str, Target] = {
 class Result:
     """One trained model's result, and the target it is checked against.
 
+    Copy along: ``Target``.
+
     >>> Result("convnet", 225034, 10, 95.0, 0.9931, Target(minimum=0.992)).cells()["tutorial"]
     'at least 99.20%'
     """
@@ -99,6 +101,8 @@ class Result:
 class ResultsTable:
     """The results as a Markdown table: JupyterLab renders it, and the data rides in the output's metadata.
 
+    Copy along: ``Result``.
+
     >>> ResultsTable([]).results
     []
     """
@@ -119,6 +123,8 @@ class ResultsTable:
 
 def check_against_tutorial(results: list[Result]) -> ResultsTable:
     """Return the results as a table, or raise if any falls short of its target.
+
+    Copy along: ``Result``, ``ResultsTable``.
 
     Args:
         results: the notebook's results, each with its ``Target``.

@@ -8,12 +8,12 @@ import tensorflow as tf
 
 
 def set_seed(seed: int) -> None:
-    """Make a whole run repeatable: seed Python, NumPy and TensorFlow, and make TensorFlow's ops deterministic.
+    """Make a run repeatable: ``keras.utils.set_random_seed(seed)`` and TensorFlow's op determinism.
 
-    Calls ``keras.utils.set_random_seed(seed)`` (Python's ``random``, NumPy
-    and the backend) and ``tf.config.experimental.enable_op_determinism()``.
-    Two trainings after the same ``set_seed`` give bit-identical weights on
-    the same machine. Raises ``ValueError`` for a negative or non-integer seed.
+    After the same ``set_seed``, two trainings give bit-identical weights on the same machine.
+
+    Raises:
+        ValueError: for a negative or non-integer seed.
 
     >>> set_seed(0); a = np.random.rand()
     >>> set_seed(0); a == np.random.rand()
@@ -26,15 +26,10 @@ def set_seed(seed: int) -> None:
 
 
 def shuffled_batches(x: np.ndarray, y: np.ndarray, batch_size: int) -> tf.data.Dataset:
-    """Return ``(x, y)`` as a ``tf.data`` pipeline that draws a new order every epoch, in batches: what the notebooks feed ``fit``.
+    """Return ``(x, y)`` as a ``tf.data`` pipeline that draws a new order every epoch, in batches.
 
-    ``tf.data.Dataset.from_tensor_slices((x, y)).shuffle(len(x)).batch(batch_size)``,
-    the idiom of TensorFlow's own tutorials. The buffer holds every sample, so
-    each epoch is a uniform random permutation; after ``set_seed`` the
-    sequence of permutations is the same on every run. (``model.fit(x, y)`` on
-    arrays, once a seed is set, repeats one order every epoch.) Pass it as
-    ``model.fit(dataset, shuffle=False)``: the dataset shuffles itself, and
-    Keras warns that its own ``shuffle`` does not apply to a dataset.
+    ``tf.data.Dataset.from_tensor_slices((x, y)).shuffle(len(x)).batch(batch_size)``: what the
+    notebooks feed ``model.fit(dataset, shuffle=False)`` (notebook 01 explains why).
 
     Args:
         x: the inputs, one sample per row.
@@ -48,7 +43,7 @@ def shuffled_batches(x: np.ndarray, y: np.ndarray, batch_size: int) -> tf.data.D
         ValueError: if ``x`` and ``y`` differ in length, ``x`` is empty or
             ``batch_size`` is not a positive integer.
 
-    >>> set_seed(0)
+    >>> keras.utils.set_random_seed(0)
     >>> data = shuffled_batches(np.arange(5), np.arange(5), batch_size=2)
     >>> [[int(v) for v in x] for x, _ in data], [[int(v) for v in x] for x, _ in data]
     ([[3, 0], [4, 1], [2]], [[4, 2], [3, 0], [1]])
@@ -97,6 +92,11 @@ def _check_labels(y_true: np.ndarray, y_pred: np.ndarray) -> tuple[np.ndarray, n
 def confusion_matrix(y_true: np.ndarray, y_pred: np.ndarray, num_classes: int = 10) -> np.ndarray:
     """Count each (true, predicted) pair with ``tf.math.confusion_matrix``: rows true, columns predicted.
 
+    Copy along: ``_check_labels``.
+
+    Raises:
+        ValueError: unless both are 1-D integer label arrays of one length.
+
     >>> confusion_matrix([0, 1, 1], [0, 1, 0], num_classes=2)
     array([[1, 0],
            [1, 1]], dtype=int32)
@@ -108,6 +108,11 @@ def confusion_matrix(y_true: np.ndarray, y_pred: np.ndarray, num_classes: int = 
 def misclassified(y_true: np.ndarray, y_pred: np.ndarray) -> np.ndarray:
     """Return the indices where the prediction differs from the true label.
 
+    Copy along: ``_check_labels``.
+
+    Raises:
+        ValueError: unless both are 1-D integer label arrays of one length.
+
     >>> misclassified([7, 2, 1, 0], [7, 3, 1, 6])
     array([1, 3])
     """
@@ -118,7 +123,8 @@ def misclassified(y_true: np.ndarray, y_pred: np.ndarray) -> np.ndarray:
 def top_k(probabilities: np.ndarray, k: int = 3) -> tuple[np.ndarray, np.ndarray]:
     """Return the ``k`` most probable classes and their probabilities, most probable first (``tf.math.top_k``).
 
-    Takes one row of class probabilities or a batch of rows.
+    Raises:
+        ValueError: unless ``probabilities`` is one row or a batch of rows, and 1 <= k <= classes.
 
     >>> classes, probs = top_k(np.array([0.1, 0.7, 0.2]), k=2)
     >>> classes, probs.round(2)
