@@ -229,13 +229,23 @@ def load_npz(path: str | os.PathLike, verify: bool = True) -> tuple[Split, Split
     if not path.is_file():
         raise FileNotFoundError(f"{path}: no such file")
     try:
-        with np.load(path, allow_pickle=False) as npz:
-            missing = [key for key in IDX_NAMES if key not in npz.files]
-            if missing:
-                raise ValueError(f"{path}: not an MNIST npz, it lacks the arrays {', '.join(missing)}")
-            arrays = {key: npz[key] for key in IDX_NAMES}
+        npz = np.load(path, allow_pickle=False)
     except (OSError, EOFError, zipfile.BadZipFile, zlib.error) as error:
         raise ValueError(f"{path}: unreadable npz file ({error})") from error
+    except ValueError as error:  # NumPy found text or a pickle
+        raise ValueError(f"{path}: not an npz file ({error})") from error
+    if not isinstance(npz, np.lib.npyio.NpzFile):
+        raise ValueError(f"{path}: not an npz file, it holds a single array")
+    with npz:
+        missing = [key for key in IDX_NAMES if key not in npz.files]
+        if missing:
+            raise ValueError(f"{path}: not an MNIST npz, it lacks the arrays {', '.join(missing)}")
+        arrays = {}
+        for key in IDX_NAMES:
+            try:
+                arrays[key] = npz[key]
+            except (ValueError, OSError, EOFError, zipfile.BadZipFile, zlib.error) as error:
+                raise ValueError(f"{path}: array {key} cannot be read ({error})") from error
     for key, array in arrays.items():
         if array.dtype != np.uint8:
             raise ValueError(f"{path}: array {key} has dtype {array.dtype}, expected uint8")

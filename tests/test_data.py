@@ -313,3 +313,109 @@ def test_corrupted_copy_of_the_official_folder_is_rejected(mnist_dir, tmp_path):
     (tmp_path / "train-labels-idx1-ubyte.gz").write_bytes(gzip.compress(bytes(labels)))
     with pytest.raises(ValueError, match="train-labels-idx1-ubyte.gz: checksum mismatch"):
         load_mnist(tmp_path)
+
+
+# --- Every malformed file, in every form the loader accepts, is named in its error -------------
+
+HEADER_3D = bytes([0, 0, 8, 3, 0, 0, 0, 6, 0, 0, 0, 28, 0, 0, 0, 28])  # six 28x28 images
+
+
+def gzip_cut(content: bytes) -> bytes:
+    packed = gzip.compress(content)
+    return packed[: len(packed) // 2]
+
+
+# Each fault: (the file it spoils, what the file then holds, given the arrays; the error expected).
+IDX_FAULTS = {
+    "empty": ("y_train", lambda a: b"", "the file is empty"),
+    "truncated header": ("x_train", lambda a: b"\x00\x00\x08", "shorter than the IDX header"),
+    "inside the header": ("x_train", lambda a: HEADER_3D[:10], "truncated inside its header"),
+    "float data": ("x_test", lambda a: b"\x00\x00\x0d\x03" + HEADER_3D[4:], "wrong magic number 0x00000d03"),
+    "no dimensions": ("y_test", lambda a: b"\x00\x00\x08\x00", "wrong magic number 0x00000800"),
+    "not IDX at all": ("x_train", lambda a: b"<html>404 Not Found</html>", "wrong magic number"),
+    "truncated data": ("x_train", lambda a: idx_bytes(a["x_train"])[:-5], "truncated: the header announces"),
+    "trailing bytes": ("y_test", lambda a: idx_bytes(a["y_test"]) + b"\x00", "has trailing bytes"),
+    "images 28x27": ("x_train", lambda a: idx_bytes(a["x_train"][:, :, :27]), "expected images of shape (n, 28, 28)"),
+    "labels 2-D": ("y_train", lambda a: idx_bytes(a["y_train"][:, None]), "expected labels of shape (n,)"),
+    "labels above 9": ("y_test", lambda a: idx_bytes(a["y_test"] + 10), "labels must be digits 0-9"),
+    "one label short": ("y_train", lambda a: idx_bytes(a["y_train"][:-1]), "holds 6 images but"),
+}
+GZIP_FAULTS = {
+    "gzip cut short": ("x_train", lambda a: gzip_cut(idx_bytes(a["x_train"])), "not a valid gzip file"),
+    "gzip corrupt": ("y_train", lambda a: gzip.compress(idx_bytes(a["y_train"]))[:12] + b"\xff" * 40,
+                     "not a valid gzip file"),
+    "gzip then garbage": ("x_test", lambda a: gzip.compress(idx_bytes(a["x_test"])) + b"garbage",
+                          "not a valid gzip file"),
+}
+
+
+@pytest.mark.parametrize(("fault", "gz"), [(fault, gz) for fault in IDX_FAULTS for gz in (False, True)]
+                         + [(fault, True) for fault in GZIP_FAULTS])
+def test_every_malformed_idx_file_is_named(tmp_path, fault, gz):
+    arrays = write_idx_folder(tmp_path, gz=gz)
+    key, content, message = {**IDX_FAULTS, **GZIP_FAULTS}[fault]
+    spoilt = tmp_path / (IDX_NAMES[key] + (".gz" if gz else ""))
+    content = content(arrays)
+    spoilt.write_bytes(gzip.compress(content) if gz and fault in IDX_FAULTS else content)
+    with pytest.raises(ValueError) as error:
+        load_folder(tmp_path, verify=False)
+    assert str(spoilt) in str(error.value) and message in str(error.value)
+
+
+def npz_with(arrays: dict[str, np.ndarray], **changes) -> bytes:
+    return npz_bytes({**arrays, **changes})
+
+
+def npz_member_garbled(arrays: dict[str, np.ndarray]) -> bytes:
+    import zipfile
+
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(npz_bytes(arrays))) as source, zipfile.ZipFile(buffer, "w") as target:
+        for item in source.infolist():
+            target.writestr(item, b"\x93NUMPY garbage" if item.filename == "x_test.npy" else source.read(item))
+    return buffer.getvalue()
+
+
+def pickled(value) -> bytes:
+    import pickle
+
+    return pickle.dumps(value)
+
+
+def npy_bytes(array: np.ndarray, allow_pickle: bool = False) -> bytes:
+    buffer = io.BytesIO()
+    np.save(buffer, array, allow_pickle=allow_pickle)
+    return buffer.getvalue()
+
+
+def object_array_npz(arrays: dict[str, np.ndarray]) -> bytes:
+    buffer = io.BytesIO()
+    np.savez(buffer, **{**arrays, "y_train": np.array(list(arrays["y_train"]), dtype=object)})
+    return buffer.getvalue()
+
+
+NPZ_FAULTS = {
+    "empty": (lambda a: b"", "unreadable npz file"),
+    "text": (lambda a: b"x_train,y_train\n1,2\n", "not an npz file"),
+    "zip cut short": (lambda a: npz_bytes(a)[:300], "unreadable npz file"),
+    "a pickle": (lambda a: pickled(a), "not an npz file"),
+    "one .npy array": (lambda a: npy_bytes(a["x_train"]), "not an npz file"),
+    "an array missing": (lambda a: npz_bytes({k: v for k, v in a.items() if k != "y_test"}), "lacks the arrays y_test"),
+    "object array": (object_array_npz, "array y_train cannot be read"),
+    "garbled member": (npz_member_garbled, "array x_test cannot be read"),
+    "float images": (lambda a: npz_with(a, x_train=a["x_train"] / 255), "array x_train has dtype float64"),
+    "images 28x27": (lambda a: npz_with(a, x_test=a["x_test"][:, :, :27]), "expected images of shape (n, 28, 28)"),
+    "labels above 9": (lambda a: npz_with(a, y_train=a["y_train"] + 10), "labels must be digits 0-9"),
+    "one label short": (lambda a: npz_with(a, y_test=a["y_test"][:-1]), "holds 4 images but"),
+}
+
+
+@pytest.mark.parametrize("fault", NPZ_FAULTS)
+def test_every_malformed_npz_is_named(tmp_path, fault):
+    arrays = write_idx_folder(tmp_path / "idx")
+    content, message = NPZ_FAULTS[fault]
+    path = tmp_path / "mnist.npz"
+    path.write_bytes(content(arrays))
+    with pytest.raises(ValueError) as error:
+        load_folder(tmp_path, verify=False)
+    assert str(path) in str(error.value) and message in str(error.value)
