@@ -107,15 +107,14 @@ class Recipe:
 
     Copy along: ``build_mlp``, ``normalize``, ``flatten_and_scale``, ``one_hot``.
 
-    >>> recipe = Recipe("dense_512", "512-unit net", (512,), "rmsprop", "categorical_crossentropy",
-    ...                 "flatten_and_scale", epochs=5, batch_size=128)
+    >>> recipe = Recipe("dense_512", (512,), "rmsprop", "categorical_crossentropy", "flatten_and_scale",
+    ...                 epochs=5, batch_size=128)
     >>> x, y = recipe.prepare(np.zeros((2, 28, 28), np.uint8), np.array([3, 1]))
     >>> recipe.build().count_params(), x.shape, y.shape
     (407050, (2, 784), (2, 10))
     """
 
     name: str
-    title: str
     hidden: tuple[int, ...]
     optimizer: str
     loss: str
@@ -141,7 +140,6 @@ RECIPES: dict[str, Recipe] = {
     for recipe in (
         Recipe(
             name="normalize_flatten_mlp",
-            title="normalize-and-flatten MLP",
             hidden=(128, 128),
             optimizer="adam",
             loss="sparse_categorical_crossentropy",
@@ -151,7 +149,6 @@ RECIPES: dict[str, Recipe] = {
         ),
         Recipe(
             name="dense_512_rmsprop",
-            title="512-unit rmsprop net",
             hidden=(512,),
             optimizer="rmsprop",
             loss="categorical_crossentropy",
@@ -161,7 +158,6 @@ RECIPES: dict[str, Recipe] = {
         ),
         Recipe(
             name="adam_64",
-            title="64-unit Adam variant",
             hidden=(64, 64),
             optimizer="adam",
             loss="categorical_crossentropy",
@@ -171,7 +167,6 @@ RECIPES: dict[str, Recipe] = {
         ),
         Recipe(
             name="adam_512",
-            title="512-unit Adam variant",
             hidden=(512, 512),
             optimizer="adam",
             loss="categorical_crossentropy",
