@@ -18,6 +18,8 @@ import tensorflow as tf
 INK_THRESHOLD = 0.3
 #: The smallest difference between ink and paper (on a 0-1 scale) that counts as visible ink.
 MIN_CONTRAST = 0.15
+#: ``prepare_image`` first shrinks a photo so its shorter side is at most this many pixels: plenty for a 28x28 result.
+WORKING_SIZE = 360
 #: The file types ``read_image`` decodes.
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".gif")
 
@@ -54,13 +56,18 @@ def labelled_photos(folder: str | os.PathLike) -> tuple[list[Path], np.ndarray]:
     return paths, np.array(labels)
 
 
-def read_image(source: str | os.PathLike | np.ndarray) -> np.ndarray:
+def read_image(source: str | os.PathLike | np.ndarray, shorter_side: int | None = None) -> np.ndarray:
     """Read an image file (PNG, JPEG, BMP, GIF) or array as grayscale float32 in [0, 1], shape (height, width).
 
     Arrays may be (h, w), (h, w, 1), (h, w, 3) or (h, w, 4), of uint8, uint16, bool or floats
     in [0, 1]; transparent pixels count as white paper.
 
-    Copy along: ``_array_to_float``, ``_to_gray``.
+    Copy along: ``_decode``, ``_white``, ``_shrink``, ``_to_gray``.
+
+    Args:
+        source: the file's path, or the image as an array.
+        shorter_side: if given, first shrink the image (area averaging) so that its
+            shorter side is at most this many pixels; a JPEG is decoded at about that size.
 
     Raises:
         FileNotFoundError: for a missing file.
@@ -73,28 +80,47 @@ def read_image(source: str | os.PathLike | np.ndarray) -> np.ndarray:
         path = Path(source)
         if not path.is_file():
             raise FileNotFoundError(f"{path}: no such image file")
-        try:
-            decoded = tf.io.decode_image(path.read_bytes(), dtype=tf.float32, expand_animations=False)
-        except (tf.errors.InvalidArgumentError, ValueError) as error:
-            raise ValueError(f"{path}: not an image TensorFlow can decode (PNG, JPEG, BMP or GIF)") from error
-        pixels = decoded.numpy()
-    else:
-        pixels = _array_to_float(np.asarray(source))
-    return _to_gray(pixels, name=str(source) if isinstance(source, (str, os.PathLike)) else "image")
+        return _to_gray(_shrink(_decode(path, shorter_side), shorter_side), name=str(path))
+    array = np.asarray(source)
+    white = _white(array)
+    return _to_gray(_shrink(array, shorter_side) / np.float32(white), name="image")
 
 
-def _array_to_float(array: np.ndarray) -> np.ndarray:
-    """Return an image array as float32 in [0, 1], or raise ValueError."""
-    if array.dtype == np.uint8:
-        return array.astype(np.float32) / 255
-    if array.dtype == np.uint16:
-        return array.astype(np.float32) / 65535
+def _decode(path: Path, shorter_side: int | None) -> np.ndarray:
+    """Decode an image file to float32 (h, w, channels) in [0, 1]; a large JPEG at 1/2, 1/4 or 1/8 of its size."""
+    content = path.read_bytes()
+    try:
+        if shorter_side is not None and tf.io.is_jpeg(content):
+            ratio = int(min(tf.io.extract_jpeg_shape(content)[:2])) // shorter_side
+            ratio = max([r for r in (1, 2, 4, 8) if r <= ratio] or [1])
+            return tf.image.convert_image_dtype(tf.io.decode_jpeg(content, ratio=ratio), tf.float32).numpy()
+        return tf.io.decode_image(content, dtype=tf.float32, expand_animations=False).numpy()
+    except (tf.errors.InvalidArgumentError, ValueError) as error:
+        raise ValueError(f"{path}: not an image TensorFlow can decode (PNG, JPEG, BMP or GIF)") from error
+
+
+def _shrink(pixels: np.ndarray, shorter_side: int | None) -> np.ndarray:
+    """Shrink (h, w[, channels]) pixels by area averaging so the shorter side is at most ``shorter_side``; float32."""
+    if shorter_side is None or pixels.ndim not in (2, 3) or min(pixels.shape[:2]) <= shorter_side:
+        return pixels.astype(np.float32)
+    factor = shorter_side / min(pixels.shape[:2])
+    size = [max(1, round(side * factor)) for side in pixels.shape[:2]]
+    image = pixels.astype(np.uint8) if pixels.dtype == np.bool_ else pixels
+    image = image if image.ndim == 3 else image[..., None]
+    shrunk = tf.image.resize(image, size, method="area").numpy()
+    return shrunk if pixels.ndim == 3 else shrunk[..., 0]
+
+
+def _white(array: np.ndarray) -> int:
+    """Return the value of white in an image array (255 for uint8, 65535 for uint16, else 1), or raise ValueError."""
+    if array.dtype in (np.uint8, np.uint16):
+        return np.iinfo(array.dtype).max
     if array.dtype == np.bool_:
-        return array.astype(np.float32)
+        return 1
     if np.issubdtype(array.dtype, np.floating):
         if array.size and (np.nanmin(array) < 0 or np.nanmax(array) > 1 or np.isnan(array).any()):
             raise ValueError("image: float pixels must lie in [0, 1]; divide 0-255 values by 255 first")
-        return array.astype(np.float32)
+        return 1
     raise ValueError(f"image: pixels must be uint8, uint16, bool or float, got dtype {array.dtype}")
 
 
@@ -119,17 +145,31 @@ def paper_brightness(ink: np.ndarray, window: int) -> np.ndarray:
 
     Strokes narrower than ``window`` vanish; smooth changes of light and shadow remain.
 
+    Copy along: ``_max_filter``.
+
     >>> paper_brightness(np.array([[0.1, 0.9, 0.1, 0.2, 0.2]], np.float32), window=3).round(2)
     array([[0.1, 0.1, 0.1, 0.2, 0.2]], dtype=float32)
     """
+    eroded = -_max_filter(_max_filter(-ink, window, axis=0), window, axis=1)
+    return _max_filter(_max_filter(eroded, window, axis=0), window, axis=1)
 
-    def max_filter(image: tf.Tensor) -> tf.Tensor:  # separable: a row pass then a column pass
-        for shape in ((window, 1), (1, window)):
-            image = tf.nn.max_pool2d(image, shape, strides=1, padding="SAME")
-        return image
 
-    eroded = -max_filter(-tf.constant(ink[None, :, :, None]))
-    return max_filter(eroded).numpy()[0, :, :, 0]
+def _max_filter(image: np.ndarray, window: int, axis: int) -> np.ndarray:
+    """The maximum over a centred ``window`` along one axis, as ``max_pool2d(padding="SAME")`` takes it.
+
+    Each pass takes the maximum of two shifted copies, doubling the window, so a window of w costs log2(w) passes.
+    """
+    before = (window - 1) // 2
+    padding = [(0, 0)] * image.ndim
+    padding[axis] = (before, window - 1 - before)
+    out = np.pad(image.astype(np.float32), padding, constant_values=-np.inf)
+    span = 1
+    while span < window:
+        step = min(span, window - span)
+        length = out.shape[axis] - step
+        out = np.maximum(out.take(np.arange(length), axis), out.take(np.arange(step, step + length), axis))
+        span += step
+    return out
 
 
 def ink_on_black(gray: np.ndarray) -> np.ndarray:
@@ -196,8 +236,9 @@ def center_by_mass(digit: np.ndarray, size: int = 28, box: int = 20) -> np.ndarr
 def prepare_image(source: str | os.PathLike | np.ndarray) -> np.ndarray:
     """Turn a photo or scan of one handwritten digit into a 28x28 float32 MNIST-style input in [0, 1].
 
-    Grayscale, ink made bright on black and the paper removed, cropped to the digit, fitted
-    into 20x20 and centred by mass in 28x28, scaled so the brightest pixel is 1. Feed
+    Shrunk to ``WORKING_SIZE`` pixels on its shorter side, grayscale, ink made bright on black
+    and the paper removed, cropped to the digit, fitted into 20x20 and centred by mass in
+    28x28, scaled so the brightest pixel is 1. Feed
     ``image.reshape(1, 784)`` to a dense model, ``image[None, ..., None]`` to a convnet.
 
     Copy along: ``read_image``, ``ink_on_black``, ``center_by_mass``.
@@ -219,5 +260,5 @@ def prepare_image(source: str | os.PathLike | np.ndarray) -> np.ndarray:
     >>> digit.shape, digit.dtype, float(digit.max())
     ((28, 28), dtype('float32'), 1.0)
     """
-    digit = center_by_mass(ink_on_black(read_image(source)))
+    digit = center_by_mass(ink_on_black(read_image(source, shorter_side=WORKING_SIZE)))
     return digit / digit.max()

@@ -6,7 +6,14 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from mnist_tutorial.images import center_by_mass, ink_on_black, labelled_photos, prepare_image, read_image
+from mnist_tutorial.images import (
+    center_by_mass,
+    ink_on_black,
+    labelled_photos,
+    paper_brightness,
+    prepare_image,
+    read_image,
+)
 from mnist_tutorial.models import RECIPES
 from mnist_tutorial.training import set_seed, shuffled_batches
 
@@ -158,3 +165,43 @@ def test_labelled_photos_skips_other_files_and_names_a_bad_label(tmp_path):
         labelled_photos(tmp_path)
     with pytest.raises(FileNotFoundError, match=r"empty: no photos named digit_<label>_<name>"):
         labelled_photos(tmp_path / "empty")
+
+
+# --- Large photos: shrunk first, so a phone photo takes a blink -------------------------------
+
+
+def test_paper_brightness_is_the_grey_opening_of_max_pool():
+    """The fast filter takes exactly what two max_pool2d(SAME) passes a side take, for odd and even windows."""
+    image = np.random.default_rng(0).random((37, 53)).astype(np.float32)
+
+    def max_filter(x, window):
+        for shape in ((window, 1), (1, window)):
+            x = tf.nn.max_pool2d(x, shape, strides=1, padding="SAME")
+        return x
+
+    for window in (1, 2, 3, 8, 13, 40):
+        opened = max_filter(-max_filter(-tf.constant(image[None, :, :, None]), window), window).numpy()[0, :, :, 0]
+        np.testing.assert_array_equal(paper_brightness(image, window), opened)
+
+
+def test_read_image_shrinks_arrays_and_jpegs_to_the_shorter_side(tmp_path):
+    photo = np.full((3000, 4500, 3), 200, np.uint8)
+    assert read_image(photo, shorter_side=360).shape == (360, 540)
+    assert read_image(photo[..., 0] > 100, shorter_side=300).shape == (300, 450)  # bool
+    assert read_image(photo.astype(np.uint16) * 257, shorter_side=360).max() == pytest.approx(200 / 255, rel=1e-3)
+    assert read_image(photo[:100, :200], shorter_side=360).shape == (100, 200)  # small ones stay as they are
+    path = tmp_path / "big.jpg"
+    path.write_bytes(tf.io.encode_jpeg(photo, quality=90).numpy())
+    assert read_image(path, shorter_side=360).shape == (360, 540)  # decoded at 1/8, then shrunk
+    assert read_image(path).shape == (3000, 4500)
+
+
+def test_a_phone_sized_photo_reads_as_the_same_digit(tmp_path):
+    small = photo_of_a_seven()
+    big = tf.image.resize(small[..., None], (4000, 3000), method="bilinear").numpy()[..., 0].round().astype(np.uint8)
+    expected = prepare_image(small)
+    path = tmp_path / "seven.jpg"
+    path.write_bytes(tf.io.encode_jpeg(big[..., None], quality=92).numpy())
+    for source in (big, path):
+        digit = prepare_image(source)
+        assert np.corrcoef(digit.ravel(), expected.ravel())[0, 1] > 0.9
