@@ -201,6 +201,44 @@ def plot_photo_prediction(photo: np.ndarray, digit: np.ndarray, probabilities: n
     return fig
 
 
+def plot_photo_gallery(photos: list[np.ndarray], digits: np.ndarray, predictions: np.ndarray,
+                       labels: np.ndarray | None = None, titles: list[str] | None = None,
+                       fig: Figure | None = None) -> Figure:
+    """Draw photos in a row, and under each the 28x28 digit the model saw, titled with its prediction.
+
+    Copy along: ``plot_digit``.
+
+    Args:
+        photos: the photos, gray in [0, 1] or RGB (uint8 or in [0, 1]), of any sizes.
+        digits: what the model saw, one (28, 28) image per photo.
+        predictions: the model's digit for each.
+        labels: the true digits; a wrong prediction is titled in red with the truth.
+        titles: a title over each photo.
+        fig: the Figure to draw on; a new one by default.
+
+    Returns:
+        The Figure: photos in the top row, digits below.
+
+    >>> fig = plot_photo_gallery([np.ones((40, 30))] * 2, np.zeros((2, 28, 28)), [3, 5], labels=[3, 8])
+    >>> [ax.get_title() for ax in fig.axes[2:]]
+    ['3', '5 (true 8)']
+    """
+    if not len(photos) == len(digits) == len(predictions):
+        raise ValueError(f"got {len(photos)} photos, {len(digits)} digits and {len(predictions)} predictions")
+    fig = fig if fig is not None else plt.figure(figsize=(1.3 * len(photos), 3))
+    axes = fig.subplots(2, len(photos), squeeze=False)
+    for column, (photo, digit, predicted) in enumerate(zip(photos, digits, predictions)):
+        axes[0, column].imshow(photo, cmap="gray", vmin=0, vmax=1 if np.asarray(photo).dtype != np.uint8 else 255)
+        axes[0, column].axis("off")
+        if titles is not None:
+            axes[0, column].set_title(titles[column], fontsize=7)
+        right = labels is None or predicted == labels[column]
+        plot_digit(digit, title=f"{predicted}" if right else f"{predicted} (true {labels[column]})",
+                   ax=axes[1, column], cmap="gray")
+        axes[1, column].title.set_color("black" if right else "red")
+    return fig
+
+
 def plot_network(model, ax: Axes | None = None, max_nodes: int = 10) -> Axes:
     """Sketch a Keras MLP: a column of nodes per layer (at most ``max_nodes`` drawn), labelled with its size.
 

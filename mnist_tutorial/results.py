@@ -53,6 +53,10 @@ TARGETS: dict[str, Target] = {
     "adam_64": Target(measured_on="train"),  # notebook 03: the tutorial gave no figure
     "adam_512": Target(0.9951, tolerance=0.003, measured_on="train"),  # notebook 03
     "convnet": Target(minimum=0.992),  # notebook 05: the classic Keras convnet's 99.2%
+    # Issue 17's targets on 1,050 MNIST test digits rendered as photos: a minimum, and (as the tolerance) the
+    # most the photos may lose against the same digits; notebook 05 checks the convnet, benchmarks/ both.
+    "convnet_photos": Target(tolerance=0.02, minimum=0.97),
+    "adam_512_photos": Target(tolerance=0.04),
 }
 
 

@@ -126,3 +126,15 @@ def test_plot_feature_maps_draws_each_channel():
     assert fig.axes[0].images[0].get_cmap().name == "viridis"
     with pytest.raises(ValueError, match="maps must have shape"):
         plots.plot_feature_maps(np.zeros((11, 11)))
+
+
+def test_plot_photo_gallery_pairs_each_photo_with_what_the_model_saw():
+    photos = [np.zeros((40, 30, 3), np.uint8), np.ones((50, 60))]
+    digits = np.stack([np.eye(28), np.eye(28)[::-1]])
+    fig = plots.plot_photo_gallery(photos, digits, [7, 1], labels=[7, 4], titles=["jpeg", "blur"])
+    top, bottom = fig.axes[:2], fig.axes[2:]
+    assert [ax.get_title() for ax in top] == ["jpeg", "blur"]
+    assert [(ax.get_title(), ax.title.get_color()) for ax in bottom] == [("7", "black"), ("1 (true 4)", "red")]
+    np.testing.assert_array_equal(bottom[1].images[0].get_array(), digits[1])
+    with pytest.raises(ValueError, match="got 2 photos, 2 digits and 1 predictions"):
+        plots.plot_photo_gallery(photos, digits, [7])

@@ -1,0 +1,67 @@
+"""How long ``prepare_image`` takes for photos from 28x28 to 6000x4000 (24 megapixels): arrays, JPEG and PNG files.
+
+Each photo is one MNIST test digit rendered as a photo (mnist_tutorial.tools.photos),
+enlarged to the size, with sensor noise so the files compress as photos do. Medians of
+5 runs. The reference, measured in the same run, is ``read_image`` at full size: what
+decoding the photo and making it gray cost before any of the preparation.
+
+Run: MNIST_DATA_DIR=../shared/data/mnist python benchmarks/bench_images.py
+"""
+
+from __future__ import annotations
+
+import os
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")
+
+import statistics  # noqa: E402
+import tempfile  # noqa: E402
+import time  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+import numpy as np  # noqa: E402
+import tensorflow as tf  # noqa: E402
+
+from mnist_tutorial.data import load_mnist  # noqa: E402
+from mnist_tutorial.images import prepare_image, read_image  # noqa: E402
+from mnist_tutorial.tools.photos import render_photo  # noqa: E402
+
+SIZES = [(28, 28), (480, 640), (800, 800), (1200, 1600), (3000, 4000), (4000, 6000)]
+REPEATS = 5
+
+
+def median_seconds(work) -> float:
+    times = []
+    for _ in range(REPEATS):
+        began = time.perf_counter()
+        work()
+        times.append(time.perf_counter() - began)
+    return statistics.median(times)
+
+
+def main() -> None:
+    _, (x_test, _) = load_mnist()
+    rng = np.random.default_rng(0)
+    photo = render_photo(x_test[0], "uneven light", rng)
+    folder = Path(tempfile.mkdtemp())
+    print(f"{'size':>11s} {'input':>6s} {'read_image':>10s} {'prepare_image':>13s} {'ratio':>6s}")
+    worst = 0.0
+    for height, width in SIZES:
+        image = tf.image.resize(photo, (height, width), method="bilinear", antialias=True).numpy()
+        noise = rng.normal(0, 4, image.shape)
+        image = np.clip(image + noise, 0, 255).round().astype(np.uint8)
+        sources = {"array": image}
+        (folder / "photo.jpg").write_bytes(tf.io.encode_jpeg(image, quality=90).numpy())
+        (folder / "photo.png").write_bytes(tf.io.encode_png(image).numpy())
+        sources["jpeg"], sources["png"] = folder / "photo.jpg", folder / "photo.png"
+        for kind, source in sources.items():
+            reference = median_seconds(lambda: read_image(source))
+            prepared = median_seconds(lambda: prepare_image(source))
+            worst = max(worst, prepared)
+            print(f"{height:5d}x{width:<5d} {kind:>6s} {reference:9.3f}s {prepared:12.3f}s {prepared / reference:6.2f}")
+    print(f"slowest prepare_image: {worst:.3f} s (median of {REPEATS})")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,72 @@
+"""How well the notebooks' models read real handwriting photographed: MNIST test digits rendered as photos.
+
+Renders the first N MNIST test digits as photos (mnist_tutorial.tools.photos, one condition
+per photo, seeded), prepares each with ``prepare_image``, and compares two models' accuracy on
+the prepared photos with their accuracy on the same digits as MNIST gives them: notebook 03's
+512-unit Adam MLP (RECIPES["adam_512"]) and notebook 05's convnet, each trained as its notebook
+trains it, from seed 0. Prints the accuracy per condition, so the weak ones show.
+
+Run: MNIST_DATA_DIR=../shared/data/mnist python benchmarks/photo_accuracy.py [--digits 1050]
+"""
+
+from __future__ import annotations
+
+import os
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")
+
+import argparse  # noqa: E402
+import time  # noqa: E402
+
+import numpy as np  # noqa: E402
+
+from mnist_tutorial.data import load_mnist  # noqa: E402
+from mnist_tutorial.images import prepare_image  # noqa: E402
+from mnist_tutorial.models import RECIPES, build_convnet  # noqa: E402
+from mnist_tutorial.preprocessing import scale  # noqa: E402
+from mnist_tutorial.tools.photos import CONDITIONS, render_photos  # noqa: E402
+from mnist_tutorial.training import set_seed, shuffled_batches  # noqa: E402
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--digits", type=int, default=1050, help="how many test digits to render (default 1050)")
+    digits = parser.parse_args().digits
+    (x_train, y_train), (x_test, y_test) = load_mnist()
+
+    began = time.perf_counter()
+    photos, conditions = render_photos(x_test[:digits])
+    rendered = time.perf_counter() - began
+    prepared = np.stack([prepare_image(photo) for photo in photos])
+    print(f"{digits} photos rendered in {rendered:.0f} s, prepared in {time.perf_counter() - began - rendered:.0f} s")
+    truth, conditions = y_test[:digits], np.array(conditions)
+
+    recipe = RECIPES["adam_512"]
+    set_seed(0)
+    mlp = recipe.build()
+    mlp.fit(shuffled_batches(*recipe.prepare(x_train, y_train), recipe.batch_size), epochs=recipe.epochs,
+            shuffle=False, verbose=0)
+    set_seed(0)
+    convnet = build_convnet()
+    convnet.fit(shuffled_batches(scale(x_train)[..., np.newaxis], y_train, 128), epochs=10, shuffle=False, verbose=0)
+
+    models = {
+        "adam_512 (notebook 03)": (mlp, lambda images: images.reshape(len(images), 784)),
+        "convnet (notebook 05)": (convnet, lambda images: images[..., np.newaxis]),
+    }
+    print(f"\n{'model':24s} {'MNIST':>7s} {'photos':>7s} {'loss':>7s}")
+    right = {}
+    for name, (model, shape) in models.items():
+        original = model.predict(shape(scale(x_test[:digits])), verbose=0).argmax(1) == truth
+        right[name] = model.predict(shape(prepared), verbose=0).argmax(1) == truth
+        print(f"{name:24s} {original.mean():7.2%} {right[name].mean():7.2%} "
+              f"{100 * (original.mean() - right[name].mean()):6.2f} pt")
+    print(f"\n{'condition':22s} {'photos':>6s} " + " ".join(f"{name.split()[0]:>9s}" for name in models))
+    for condition in CONDITIONS:
+        chosen = conditions == condition
+        print(f"{condition:22s} {chosen.sum():6d} " + " ".join(f"{right[name][chosen].mean():9.1%}" for name in models))
+
+
+if __name__ == "__main__":
+    main()
