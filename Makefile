@@ -17,7 +17,7 @@ endif
 # Whatever runs a notebook kernel finds the project's Python first.
 export PATH := $(abspath $(BIN)):$(PATH)
 
-.PHONY: run check test test-lax lab bench bench-training seed-spread figures clean constraints
+.PHONY: run check test test-lax lab bench bench-training bench-images photo-accuracy seed-spread figures clean constraints
 
 run: $(STAMP)
 	$(BIN)/python -m mnist_tutorial run
@@ -44,6 +44,12 @@ bench: $(STAMP)
 
 bench-training: $(STAMP)
 	$(BIN)/python benchmarks/bench_training.py
+
+bench-images: $(STAMP)
+	$(BIN)/python benchmarks/bench_images.py
+
+photo-accuracy: $(STAMP)
+	$(BIN)/python benchmarks/photo_accuracy.py
 
 seed-spread: $(STAMP)
 	$(BIN)/python benchmarks/seed_spread.py
