@@ -12,6 +12,18 @@ from dataclasses import asdict, dataclass
 COLUMNS = ("model", "params", "epochs", "train time", "accuracy", "tutorial", "check")
 
 
+def markdown_table(columns: tuple[str, ...], rows: list[list[str]]) -> str:
+    """Format rows of cells under ``columns`` as a Markdown table.
+
+    >>> print(markdown_table(("model", "check"), [["mlp", "pass"]]))
+    | model | check |
+    | --- | --- |
+    | mlp | pass |
+    """
+    lines = ["| " + " | ".join(columns) + " |", "|" + " --- |" * len(columns)]
+    return "\n".join(lines + ["| " + " | ".join(row) + " |" for row in rows])
+
+
 @dataclass(frozen=True)
 class Target:
     """What a tutorial reported for one model, and how close a rerun must come.
@@ -32,15 +44,18 @@ class Target:
     measured_on: str = "test"
 
     @property
+    def has_reported(self) -> bool:
+        """True if the tutorial gave a figure (``reported`` is neither None nor NaN)."""
+        return self.reported is not None and not math.isnan(self.reported)
+
+    @property
     def needed(self) -> float:
         """The lowest accuracy that passes."""
-        if self.reported is None or math.isnan(self.reported):
-            return self.minimum
-        return max(self.reported - self.tolerance, self.minimum)
+        return max(self.reported - self.tolerance, self.minimum) if self.has_reported else self.minimum
 
     def describe(self) -> str:
         """The tutorial column: the reported figure, else "at least" the minimum, else "-"."""
-        if self.reported is not None and not math.isnan(self.reported):
+        if self.has_reported:
             return f"{self.reported:.2%}"
         return f"at least {self.minimum:.2%}" if self.minimum > 0 else "-"
 
@@ -92,8 +107,7 @@ class Result:
     def to_dict(self) -> dict:
         """Return the result as JSON-ready data (``reported`` None where the tutorial gave none)."""
         data = asdict(self)
-        reported = data["target"]["reported"]
-        data["target"]["reported"] = None if reported is None or math.isnan(reported) else reported
+        data["target"]["reported"] = self.target.reported if self.target.has_reported else None
         return data
 
     @classmethod
@@ -105,7 +119,7 @@ class Result:
 class ResultsTable:
     """The results as a Markdown table: JupyterLab renders it, and the data rides in the output's metadata.
 
-    Copy along: ``Result``.
+    Copy along: ``Result``, ``markdown_table``.
 
     >>> ResultsTable([]).results
     []
@@ -115,9 +129,7 @@ class ResultsTable:
         self.results = list(results)
 
     def __repr__(self) -> str:
-        lines = ["| " + " | ".join(COLUMNS) + " |", "|" + " --- |" * len(COLUMNS)]
-        lines += ["| " + " | ".join(result.cells().values()) + " |" for result in self.results]
-        return "\n".join(lines)
+        return markdown_table(COLUMNS, [list(result.cells().values()) for result in self.results])
 
     def _repr_mimebundle_(self, include=None, exclude=None) -> tuple[dict, dict]:
         """IPython's rich display: the table as Markdown, the results as data for the runner."""

@@ -25,6 +25,7 @@ import nbclient
 import nbformat
 from nbclient.exceptions import CellExecutionError, CellTimeoutError, DeadKernelError
 
+from mnist_tutorial import results
 from mnist_tutorial.results import COLUMNS, Result
 
 #: Seconds one cell may run: several times the slowest cell, notebook 05's convnet training (the README has its time).
@@ -236,11 +237,8 @@ def markdown_table(rows: list[dict]) -> str:
     | --- | --- | --- | --- | --- | --- | --- | --- |
     | 01 | mlp | 10 | 3 | 9.0 s | 97.00% | 97.06% | pass |
     """
-    columns = ("notebook", *COLUMNS)
-    lines = ["| " + " | ".join(columns) + " |", "|" + " --- |" * len(columns)]
-    for row in rows:
-        lines.append("| " + " | ".join([row["notebook"], *_result(row).cells().values()]) + " |")
-    return "\n".join(lines)
+    return results.markdown_table(("notebook", *COLUMNS),
+                                  [[row["notebook"], *_result(row).cells().values()] for row in rows])
 
 
 def run_series(
