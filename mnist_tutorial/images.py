@@ -173,7 +173,7 @@ def _max_filter(image: np.ndarray, window: int, axis: int) -> np.ndarray:
     while span < window:
         step = min(span, window - span)
         length = out.shape[axis] - step
-        out = np.maximum(out.take(np.arange(length), axis), out.take(np.arange(step, step + length), axis))
+        out = np.maximum(_slice(out, axis, 0, length), _slice(out, axis, step, length))
         span += step
     return out
 
@@ -185,8 +185,15 @@ def _box_mean(image: np.ndarray, size: int, axis: int) -> np.ndarray:
     padding[axis] = (half, half)
     total, count = np.pad(image, padding), np.pad(np.ones_like(image), padding)
     length = image.shape[axis]
-    window = [np.arange(offset, offset + length) for offset in range(size)]
-    return sum(total.take(w, axis) for w in window) / sum(count.take(w, axis) for w in window)
+    return (sum(_slice(total, axis, offset, length) for offset in range(size))
+            / sum(_slice(count, axis, offset, length) for offset in range(size)))
+
+
+def _slice(array: np.ndarray, axis: int, start: int, length: int) -> np.ndarray:
+    """``length`` entries of ``array`` from ``start`` along ``axis``, as a view."""
+    index = [slice(None)] * array.ndim
+    index[axis] = slice(start, start + length)
+    return array[tuple(index)]
 
 
 def ink_on_black(gray: np.ndarray) -> np.ndarray:
