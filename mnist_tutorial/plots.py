@@ -29,6 +29,13 @@ def plot_digit(image: np.ndarray, title: str | None = None, ax: Axes | None = No
     return ax
 
 
+def _prediction_title(predicted, label) -> tuple[str, str]:
+    """A prediction's title and its colour: the digit in black, or in red with the true one when wrong."""
+    if label is None or predicted == label:
+        return f"{predicted}", "black"
+    return f"{predicted} (true {label})", "red"
+
+
 def plot_digits(
     images: np.ndarray,
     labels: np.ndarray | None = None,
@@ -38,7 +45,7 @@ def plot_digits(
 ) -> Figure:
     """Draw digits in a grid titled with their labels, and predictions when given; mistakes in red.
 
-    Copy along: ``plot_digit``.
+    Copy along: ``plot_digit``, ``_prediction_title``.
 
     Returns the Figure. Raises ``ValueError`` if labels or predictions do not
     match the number of images.
@@ -58,9 +65,7 @@ def plot_digits(
         ax = fig.add_subplot(nrows, ncols, index + 1)
         title, color = None, "black"
         if predictions is not None:
-            right = labels is None or predictions[index] == labels[index]
-            title = f"{predictions[index]}" if right else f"{predictions[index]} (true {labels[index]})"
-            color = "black" if right else "red"
+            title, color = _prediction_title(predictions[index], None if labels is None else labels[index])
         elif labels is not None:
             title = f"{labels[index]}"
         plot_digit(image, title=title, ax=ax)
@@ -206,7 +211,7 @@ def plot_photo_gallery(photos: list[np.ndarray], digits: np.ndarray, predictions
                        fig: Figure | None = None) -> Figure:
     """Draw photos in a row, and under each the 28x28 digit the model saw, titled with its prediction.
 
-    Copy along: ``plot_digit``.
+    Copy along: ``plot_digit``, ``_prediction_title``.
 
     Args:
         photos: the photos, gray in [0, 1] or RGB (uint8 or in [0, 1]), of any sizes.
@@ -232,10 +237,9 @@ def plot_photo_gallery(photos: list[np.ndarray], digits: np.ndarray, predictions
         axes[0, column].axis("off")
         if titles is not None:
             axes[0, column].set_title(titles[column], fontsize=7)
-        right = labels is None or predicted == labels[column]
-        plot_digit(digit, title=f"{predicted}" if right else f"{predicted} (true {labels[column]})",
-                   ax=axes[1, column], cmap="gray")
-        axes[1, column].title.set_color("black" if right else "red")
+        title, color = _prediction_title(predicted, None if labels is None else labels[column])
+        plot_digit(digit, title=title, ax=axes[1, column], cmap="gray")
+        axes[1, column].title.set_color(color)
     return fig
 
 
