@@ -15,9 +15,7 @@ import os
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")
 
-import statistics  # noqa: E402
 import tempfile  # noqa: E402
-import time  # noqa: E402
 from pathlib import Path  # noqa: E402
 
 import numpy as np  # noqa: E402
@@ -26,18 +24,10 @@ import tensorflow as tf  # noqa: E402
 from mnist_tutorial.data import load_mnist  # noqa: E402
 from mnist_tutorial.images import prepare_image, read_image  # noqa: E402
 from mnist_tutorial.tools.photos import render_photo  # noqa: E402
+from timing import median_seconds  # noqa: E402 (benchmarks/timing.py, beside this script)
 
 SIZES = [(28, 28), (480, 640), (800, 800), (1200, 1600), (3000, 4000), (4000, 6000)]
 REPEATS = 5
-
-
-def median_seconds(work) -> float:
-    times = []
-    for _ in range(REPEATS):
-        began = time.perf_counter()
-        work()
-        times.append(time.perf_counter() - began)
-    return statistics.median(times)
 
 
 def main() -> None:
@@ -56,8 +46,8 @@ def main() -> None:
         (folder / "photo.png").write_bytes(tf.io.encode_png(image).numpy())
         sources["jpeg"], sources["png"] = folder / "photo.jpg", folder / "photo.png"
         for kind, source in sources.items():
-            reference = median_seconds(lambda: read_image(source))
-            prepared = median_seconds(lambda: prepare_image(source))
+            reference = median_seconds(lambda: read_image(source), REPEATS)
+            prepared = median_seconds(lambda: prepare_image(source), REPEATS)
             worst = max(worst, prepared)
             print(f"{height:5d}x{width:<5d} {kind:>6s} {reference:9.3f}s {prepared:12.3f}s {prepared / reference:6.2f}")
     print(f"slowest prepare_image: {worst:.3f} s (median of {REPEATS})")

@@ -8,25 +8,15 @@ from __future__ import annotations
 
 import gzip
 import os
-import statistics
 import tempfile
-import time
 from pathlib import Path
 
 import numpy as np
 
 from mnist_tutorial.data import IDX_NAMES, load_folder
+from timing import median_seconds  # benchmarks/timing.py, beside this script
 
 REPEATS = 7
-
-
-def median_seconds(function) -> float:
-    times = []
-    for _ in range(REPEATS):
-        began = time.perf_counter()
-        function()
-        times.append(time.perf_counter() - began)
-    return statistics.median(times)
 
 
 def plain_decode(folder: Path) -> None:
@@ -41,11 +31,11 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as npz_folder:
         np.savez(Path(npz_folder) / "mnist.npz", x_train=x_train, y_train=y_train, x_test=x_test, y_test=y_test)
         timings = {
-            "reference: gzip + numpy, no checks": median_seconds(lambda: plain_decode(folder)),
-            "load_mnist(gzip folder)": median_seconds(lambda: load_folder(folder)),
-            "load_mnist(gzip folder, verify=False)": median_seconds(lambda: load_folder(folder, verify=False)),
-            "load_mnist(mnist.npz)": median_seconds(lambda: load_folder(npz_folder)),
-            "load_mnist(mnist.npz, verify=False)": median_seconds(lambda: load_folder(npz_folder, verify=False)),
+            "reference: gzip + numpy, no checks": median_seconds(lambda: plain_decode(folder), REPEATS),
+            "load_mnist(gzip folder)": median_seconds(lambda: load_folder(folder), REPEATS),
+            "load_mnist(gzip folder, verify=False)": median_seconds(lambda: load_folder(folder, verify=False), REPEATS),
+            "load_mnist(mnist.npz)": median_seconds(lambda: load_folder(npz_folder), REPEATS),
+            "load_mnist(mnist.npz, verify=False)": median_seconds(lambda: load_folder(npz_folder, verify=False), REPEATS),
         }
     reference = next(iter(timings.values()))
     print(f"median of {REPEATS} runs")
