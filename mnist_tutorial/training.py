@@ -1,6 +1,9 @@
-"""Seed, shuffle into batches, and evaluate: what goes around ``model.fit``, which the notebooks call themselves."""
+"""Seed, shuffle into batches, train by hand, and evaluate: what goes around ``model.fit`` and what it does inside."""
 
 from __future__ import annotations
+
+import statistics
+import time
 
 import keras
 import numpy as np
@@ -54,6 +57,143 @@ def shuffled_batches(x: np.ndarray, y: np.ndarray, batch_size: int) -> tf.data.D
     if lengths[0] == 0 or lengths[0] != lengths[1]:
         raise ValueError(f"x and y must hold the same, non-zero number of samples, got {lengths}")
     return tf.data.Dataset.from_tensor_slices((x, y)).shuffle(len(x)).batch(batch_size)
+
+
+class FusedRMSprop:
+    """RMSprop as Keras defines it, each weight updated by TensorFlow's one fused kernel ``ResourceApplyRMSProp``.
+
+    Per weight ``w`` with gradient ``g`` (Keras' defaults, no momentum):
+    ``ms = rho * ms + (1 - rho) * g**2`` and ``w -= learning_rate * g / sqrt(ms + epsilon)``.
+    Keras' ``RMSprop`` runs about ten element-wise kernels for that; this runs one, with
+    the same formula and different rounding. Use it like a Keras optimizer: ``apply(gradients, variables)``.
+
+    Args:
+        learning_rate: the step size.
+        rho: the decay of the moving average of squared gradients.
+        epsilon: added to that average under the square root.
+
+    >>> weight = keras.Variable([1.0, -2.0])
+    >>> optimizer = FusedRMSprop()
+    >>> optimizer.apply([tf.constant([0.5, 0.5])], [weight])
+    >>> weight.numpy().round(5)  # 1 - 0.001 * 0.5 / sqrt(0.1 * 0.25 + 1e-7)
+    array([ 0.99684, -2.00316], dtype=float32)
+    """
+
+    def __init__(self, learning_rate: float = 0.001, rho: float = 0.9, epsilon: float = 1e-7) -> None:
+        self.learning_rate, self.rho, self.epsilon = learning_rate, rho, epsilon
+        self.mean_squares: list[tf.Variable] = []
+        self.momentums: list[tf.Variable] = []
+
+    def build(self, variables: list[keras.Variable]) -> None:
+        """Create the moving average of squared gradients (and an unused momentum) for each variable, as zeros."""
+        self.mean_squares = [tf.Variable(tf.zeros(v.shape, v.dtype), trainable=False) for v in variables]
+        self.momentums = [tf.Variable(tf.zeros(v.shape, v.dtype), trainable=False) for v in variables]
+
+    def apply(self, gradients: list[tf.Tensor], variables: list[keras.Variable]) -> None:
+        """Update each variable in place from its gradient; the first call builds the optimizer's state."""
+        if not self.mean_squares:
+            self.build(variables)
+        for gradient, variable, mean_square, momentum in zip(gradients, variables, self.mean_squares, self.momentums):
+            tf.raw_ops.ResourceApplyRMSProp(
+                var=variable.value.handle, ms=mean_square.handle, mom=momentum.handle, lr=self.learning_rate,
+                rho=self.rho, momentum=0.0, epsilon=self.epsilon, grad=gradient)
+
+
+def train_by_hand(
+    model: keras.Model,
+    x: np.ndarray,
+    y: np.ndarray,
+    epochs: int,
+    batch_size: int,
+    loss_fn: keras.losses.Loss,
+    optimizer: keras.optimizers.Optimizer | FusedRMSprop,
+    metric: keras.metrics.Metric,
+) -> dict[str, list[float]]:
+    """Train ``model`` as ``fit`` does on ``shuffled_batches``, in a loop written by hand: one graph call per epoch.
+
+    Each epoch draws a new order of the samples, the very orders ``shuffled_batches`` draws after
+    the same seed (``tf.data`` shuffles indices as it shuffles images), and one ``tf.function`` runs
+    every batch's step. With ``keras.optimizers.RMSprop()`` it learns the weights ``fit`` learns,
+    to the last bit; notebook 06 builds it stage by stage.
+
+    Args:
+        model: a Keras model, built.
+        x: the inputs, one sample per row.
+        y: the targets, as many as ``x`` has samples.
+        epochs: passes over the data.
+        batch_size: samples per step; the last batch holds the rest.
+        loss_fn: the loss, such as ``keras.losses.CategoricalCrossentropy()``.
+        optimizer: anything with ``apply(gradients, variables)``: a Keras optimizer or ``FusedRMSprop``.
+        metric: tracked on the training batches, such as ``keras.metrics.CategoricalAccuracy()``.
+
+    Returns:
+        ``{"loss": [...], metric name: [...]}``, one value per epoch, like ``fit``'s ``history.history``.
+
+    Raises:
+        ValueError: unless ``x`` and ``y`` hold the same, non-zero number of samples and
+            ``epochs`` and ``batch_size`` are positive integers.
+
+    >>> model = keras.Sequential([keras.Input((2,)), keras.layers.Dense(2, activation="softmax")])
+    >>> history = train_by_hand(model, np.eye(2, dtype="float32"), np.array([0, 1]), epochs=3, batch_size=1,
+    ...                         loss_fn=keras.losses.SparseCategoricalCrossentropy(),
+    ...                         optimizer=keras.optimizers.RMSprop(), metric=keras.metrics.SparseCategoricalAccuracy())
+    >>> sorted(history), len(history["loss"])
+    (['loss', 'sparse_categorical_accuracy'], 3)
+    """
+    for name, value in (("epochs", epochs), ("batch_size", batch_size)):
+        if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value <= 0:
+            raise ValueError(f"{name} must be a positive integer, got {value!r}")
+    num_samples = len(x) if np.ndim(x) else 0
+    if num_samples == 0 or num_samples != (len(y) if np.ndim(y) else 0):
+        raise ValueError(f"x and y must hold the same, non-zero number of samples, got {np.shape(x)} and {np.shape(y)}")
+    x, y = tf.constant(x), tf.constant(y)
+    orders = tf.data.Dataset.range(num_samples).shuffle(num_samples).batch(num_samples)
+    mean_loss = keras.metrics.Mean()
+
+    @tf.function
+    def train_epoch(order):
+        for start in tf.range(0, num_samples, batch_size):
+            batch = order[start:start + batch_size]
+            x_batch, y_batch = tf.gather(x, batch), tf.gather(y, batch)
+            with tf.GradientTape() as tape:
+                predictions = model(x_batch, training=True)
+                loss = loss_fn(y_batch, predictions)
+            gradients = tape.gradient(loss, model.trainable_variables)
+            optimizer.apply(gradients, model.trainable_variables)
+            mean_loss.update_state(loss, sample_weight=tf.shape(batch)[0])
+            metric.update_state(y_batch, predictions)
+
+    history: dict[str, list[float]] = {"loss": [], metric.name: []}
+    for _ in range(epochs):
+        mean_loss.reset_state()
+        metric.reset_state()
+        train_epoch(orders.get_single_element())
+        history["loss"].append(float(mean_loss.result()))
+        history[metric.name].append(float(metric.result()))
+    return history
+
+
+def matmul_peak(size: int = 2048, repeats: int = 5) -> float:
+    """Return this machine's matrix-product speed in FLOP/s: the median of ``repeats`` float32 products in NumPy.
+
+    A product of two ``size`` x ``size`` matrices costs ``2 * size**3`` floating-point operations.
+
+    Raises:
+        ValueError: unless ``size`` and ``repeats`` are positive.
+
+    >>> matmul_peak(size=64, repeats=1) > 0
+    True
+    """
+    if size <= 0 or repeats <= 0:
+        raise ValueError(f"size and repeats must be positive, got {size} and {repeats}")
+    a, b = (np.random.default_rng(seed).random((size, size), dtype=np.float32) for seed in (0, 1))
+    a @ b  # warm up
+    seconds = []
+    for _ in range(repeats):
+        began = time.perf_counter()
+        a @ b
+        seconds.append(time.perf_counter() - began)
+    return 2 * size**3 / statistics.median(seconds)
 
 
 def evaluate(model: keras.Model, x: np.ndarray, y: np.ndarray) -> dict[str, float]:

@@ -8,19 +8,23 @@ import textwrap
 import warnings
 from pathlib import Path
 
+import keras
 import numpy as np
 import pytest
 from nbval.plugin import get_sanitize_patterns
 
 from mnist_tutorial.models import RECIPES
 from mnist_tutorial.training import (
+    FusedRMSprop,
     confusion_matrix,
     evaluate,
+    matmul_peak,
     misclassified,
     predict_classes,
     set_seed,
     shuffled_batches,
     top_k,
+    train_by_hand,
 )
 
 SANITIZE = Path(__file__).resolve().parents[1] / "notebooks" / "sanitize.cfg"
@@ -165,6 +169,78 @@ def test_steps_per_execution_changes_nothing_learned(mnist):
         history = model.fit(shuffled_batches(x, y, 48), epochs=2, shuffle=False, verbose=0)
         runs.append(([w.tobytes() for w in model.get_weights()], history.history))
     assert runs[0] == runs[1]
+
+
+def hand_trained(x, y, optimizer, epochs=2, batch_size=48):
+    """The 512-unit recipe's net, seeded, trained by ``train_by_hand`` with ``optimizer``."""
+    set_seed(0)
+    model = RECIPES["dense_512_rmsprop"].build()
+    history = train_by_hand(model, x, y, epochs, batch_size, keras.losses.CategoricalCrossentropy(), optimizer,
+                            keras.metrics.CategoricalAccuracy(name="accuracy"))
+    return model, history
+
+
+def test_the_loop_by_hand_learns_the_weights_fit_learns_to_the_last_bit(mnist):
+    """Notebook 06's claim for one epoch: the same order, the same steps, the same update; a partial last batch.
+
+    Later epochs differ: fit starts two iterators of the dataset per epoch and trains on the first,
+    so its orders are every other one of the orders a plain loop over the dataset draws (pinned below).
+    """
+    (x_train, y_train), _ = mnist
+    recipe = RECIPES["dense_512_rmsprop"]
+    x, y = recipe.prepare(x_train[:1000], y_train[:1000])
+    set_seed(0)
+    model = recipe.build()
+    fitted = model.fit(shuffled_batches(x, y, 48), epochs=1, shuffle=False, verbose=0)
+    by_hand, history = hand_trained(x, y, keras.optimizers.RMSprop(), epochs=1)
+    assert all(np.array_equal(a, b) for a, b in zip(model.get_weights(), by_hand.get_weights()))
+    assert history["accuracy"] == pytest.approx(fitted.history["accuracy"], abs=1e-6)
+    assert history["loss"] == pytest.approx(fitted.history["loss"], rel=1e-5)
+
+
+def test_fit_trains_on_every_other_order_a_loop_over_the_dataset_draws():
+    fit_orders = orders_in_this_process()
+    set_seed(0)
+    data = shuffled_batches(np.arange(12), np.zeros(12), 4)
+    loop_orders = [np.concatenate([x.numpy() for x, _ in data]).tolist() for _ in range(2 * len(fit_orders))]
+    assert fit_orders == loop_orders[::2]
+
+
+def test_the_fused_update_is_keras_rmsprop_up_to_rounding(mnist):
+    (x_train, y_train), _ = mnist
+    x, y = RECIPES["dense_512_rmsprop"].prepare(x_train[:500], y_train[:500])
+    keras_model, _ = hand_trained(x, y, keras.optimizers.RMSprop(), epochs=1)
+    fused_model, _ = hand_trained(x, y, FusedRMSprop(), epochs=1)
+    for a, b in zip(keras_model.get_weights(), fused_model.get_weights()):
+        np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-6)
+    assert not all(np.array_equal(a, b) for a, b in zip(keras_model.get_weights(), fused_model.get_weights()))
+
+
+def test_the_fused_update_twice_in_one_process_is_bit_identical(mnist):
+    (x_train, y_train), _ = mnist
+    x, y = RECIPES["dense_512_rmsprop"].prepare(x_train[:500], y_train[:500])
+    runs = [hand_trained(x, y, FusedRMSprop(), epochs=2) for _ in range(2)]
+    assert all(np.array_equal(a, b) for a, b in zip(runs[0][0].get_weights(), runs[1][0].get_weights()))
+    assert runs[0][1] == runs[1][1]
+
+
+@pytest.mark.parametrize("args, message", [
+    (dict(epochs=0), "epochs must be a positive integer, got 0"),
+    (dict(batch_size=2.5), "batch_size must be a positive integer, got 2.5"),
+    (dict(y=np.zeros((3, 10), "float32")), r"x and y must hold the same, non-zero number of samples, got \(4, 784\)"),
+])
+def test_train_by_hand_rejects_bad_input(args, message):
+    call = dict(x=np.zeros((4, 784), "float32"), y=np.zeros((4, 10), "float32"), epochs=1, batch_size=2)
+    call.update(args)
+    with pytest.raises(ValueError, match=message):
+        train_by_hand(RECIPES["dense_512_rmsprop"].build(), loss_fn=keras.losses.CategoricalCrossentropy(),
+                      optimizer=FusedRMSprop(), metric=keras.metrics.CategoricalAccuracy(), **call)
+
+
+def test_matmul_peak_is_a_speed_and_rejects_bad_sizes():
+    assert 1e6 < matmul_peak(size=128, repeats=3) < 1e14
+    with pytest.raises(ValueError, match="size and repeats must be positive, got 0 and 1"):
+        matmul_peak(size=0, repeats=1)
 
 
 def test_shuffled_batches_keep_inputs_with_their_targets():
