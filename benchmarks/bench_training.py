@@ -8,14 +8,20 @@ In one run, on one machine, medians of --repeats runs:
       the tf.data idiom from_tensor_slices(...).shuffle(len(x)).batch(128) (training.shuffled_batches: a new
       order every epoch); beside it, the same model fed the NumPy arrays (fit's own pipeline, which repeats one
       order every epoch once a seed is set), and the idiom compiled without steps_per_execution;
-  (d) where a training step's time goes: the step rebuilt in raw TensorFlow in stages (matrix products alone,
+  (d) the loop by hand of notebook 06: training.train_by_hand, one graph call per epoch over indices shuffled by
+      tf.data (a new order every epoch), with TensorFlow's fused RMSprop kernel (training.FusedRMSprop);
+  (e) where a training step's time goes: the step rebuilt in raw TensorFlow in stages (matrix products alone,
       then forward and backward passes, then the optimizer update, then Keras' train_step with its loss tracker
       and metrics), each stage's cost the difference to the last; then fit around it, on the idiom and on arrays;
-  (e) each recipe the notebooks train, once, with its own epochs.
-Every timed fit follows a 1-epoch warm-up (tracing, allocation), so both contenders train 1 + --epochs epochs.
-The last line is machine-readable:
-  ratio_to_limit=<project s/epoch over the limit> speedup_vs_tutorial_code=<tutorial s/epoch over the project's>
-  accuracy_delta_points=<project test accuracy minus the tutorial code's, in points>
+  (f) each recipe the notebooks train, once, with its own epochs.
+Every timed fit follows a 1-epoch warm-up (tracing, allocation), so every contender trains 1 + --epochs epochs;
+the loop by hand is timed as a run of 1 + --epochs epochs less a run of 1 epoch, from the same seed.
+Run k of --repeats seeds the notebooks' path and the loop by hand with seed k-1, so their accuracies are medians
+over seeds, as the tutorial code's (unseeded) is a median over random starts.
+The last two lines are machine-readable, for fit as the notebooks call it and then for the loop by hand:
+  fit: ratio_to_limit=<s/epoch over the limit> speedup_vs_tutorial_code=<tutorial s/epoch over this one's>
+  accuracy_delta_points=<test accuracy minus the tutorial code's, in points>
+  ratio_to_limit=<...> speedup_vs_tutorial_code=<...> accuracy_delta_points=<...>
 
 Run: MNIST_DATA_DIR=../shared/data/mnist python benchmarks/bench_training.py
 """
@@ -38,33 +44,43 @@ import tensorflow as tf  # noqa: E402
 
 from mnist_tutorial.data import load_mnist  # noqa: E402
 from mnist_tutorial.models import RECIPES  # noqa: E402
-from mnist_tutorial.training import evaluate, set_seed, shuffled_batches  # noqa: E402
+from mnist_tutorial.training import (  # noqa: E402
+    FusedRMSprop,
+    evaluate,
+    matmul_peak,
+    set_seed,
+    shuffled_batches,
+    train_by_hand,
+)
 
 HIDDEN, BATCH = 512, 128
 #: Multiply-adds per image: 784x512 + 512x10. Forward costs 2 FLOP per multiply-add, backward twice the forward.
 FLOP_PER_IMAGE = 6 * (784 * HIDDEN + HIDDEN * 10)
 
 
-def matmul_peak(n: int = 4096, repeats: int = 5) -> float:
-    """Return the median FLOP/s of an n x n float32 matrix product in NumPy."""
-    a, b = (np.random.default_rng(seed).random((n, n), dtype=np.float32) for seed in (0, 1))
-    a @ b
-    times = []
-    for _ in range(repeats):
-        began = time.perf_counter()
-        a @ b
-        times.append(time.perf_counter() - began)
-    return 2 * n**3 / statistics.median(times)
+def index_batches(x, y) -> tf.data.Dataset:
+    """The same batches as ``shuffled_batches(x, y, BATCH)`` after the same seed, shuffling indices and gathering rows.
+
+    ``shuffle`` draws its order from the seed and the element count, never from the elements, so the
+    orders are the idiom's; only the 60,000 images no longer pass through the shuffle buffer.
+    """
+    x, y = tf.constant(x), tf.constant(y)
+    return tf.data.Dataset.range(len(x)).shuffle(len(x)).batch(BATCH).map(lambda i: (tf.gather(x, i), tf.gather(y, i)))
 
 
-def timed_fit(model: keras.Model, x, y, epochs: int, verbose: int = 0, shuffled: bool = False) -> float:
+def timed_fit(model: keras.Model, x, y, epochs: int, verbose: int = 0, shuffled: bool | str = False) -> float:
     """Warm up for one epoch, then return the seconds per epoch of ``epochs`` more.
 
     With ``verbose=1`` (Keras' default, the tutorial's progress bar) the bar is
     drawn as usual but into /dev/null, so its cost counts and the terminal's does not.
-    With ``shuffled`` the model trains on ``shuffled_batches(x, y)`` instead of the arrays.
+    With ``shuffled`` the model trains on ``shuffled_batches(x, y)`` instead of the arrays; with
+    ``shuffled="indices"``, on ``index_batches(x, y)``, the same batches.
     """
-    data = dict(x=shuffled_batches(x, y, BATCH), shuffle=False) if shuffled else dict(x=x, y=y, batch_size=BATCH)
+    if shuffled:
+        dataset = index_batches(x, y) if shuffled == "indices" else shuffled_batches(x, y, BATCH)
+        data = dict(x=dataset, shuffle=False)
+    else:
+        data = dict(x=x, y=y, batch_size=BATCH)
     with open(os.devnull, "w") as sink, contextlib.redirect_stdout(sink):
         model.fit(**data, epochs=1, verbose=verbose)
         began = time.perf_counter()
@@ -80,10 +96,10 @@ def tutorial_code(x, y, test_x, test_y, epochs: int) -> tuple[float, float]:
     return seconds, model.evaluate(test_x, test_y, verbose=0)[1]
 
 
-def project_path(x, y, test_x, test_y, epochs: int, shuffled: bool = True, steps_per_execution: int = 32
-                 ) -> tuple[float, float]:
+def project_path(x, y, test_x, test_y, epochs: int, shuffled: bool | str = True, steps_per_execution: int = 32,
+                 seed: int = 0) -> tuple[float, float]:
     """The same net as the notebooks train it: seeded, the recipe's model, on ``shuffled_batches`` (or the arrays)."""
-    set_seed(0)
+    set_seed(seed)
     recipe = RECIPES["dense_512_rmsprop"]
     model = recipe.build()
     if steps_per_execution != model.steps_per_execution:
@@ -91,6 +107,23 @@ def project_path(x, y, test_x, test_y, epochs: int, shuffled: bool = True, steps
                       steps_per_execution=steps_per_execution)
     seconds = timed_fit(model, x, y, epochs, shuffled=shuffled)
     return seconds, evaluate(model, test_x, test_y)["accuracy"]
+
+
+def by_hand(x, y, test_x, test_y, epochs: int, seed: int = 0) -> tuple[float, float]:
+    """Notebook 06's loop by hand: the recipe's model, seeded, ``train_by_hand`` with ``FusedRMSprop``.
+
+    Seconds per epoch are those of a run of 1 + ``epochs`` epochs less those of a 1-epoch run from the
+    same seed, so tracing and warm-up cancel out, as ``timed_fit``'s warm-up epoch leaves them out.
+    """
+    seconds = []
+    for total in (1, 1 + epochs):
+        set_seed(seed)
+        model = RECIPES["dense_512_rmsprop"].build()
+        began = time.perf_counter()
+        train_by_hand(model, x, y, total, BATCH, keras.losses.CategoricalCrossentropy(), FusedRMSprop(),
+                      keras.metrics.CategoricalAccuracy())
+        seconds.append(time.perf_counter() - began)
+    return (seconds[1] - seconds[0]) / epochs, evaluate(model, test_x, test_y)["accuracy"]
 
 
 def tutorial_model() -> keras.Sequential:
@@ -157,15 +190,11 @@ def step_profile(x, y) -> dict[str, float]:
     def keras_train_step(i):
         return keras_model.train_step((xs[i], ys[i]))["loss"]
 
-    weights = [v.value for v in model.trainable_variables]
-    mean_squares = [tf.Variable(tf.zeros_like(w)) for w in weights]
-    moments = [tf.Variable(tf.zeros_like(w)) for w in weights]
+    fused = FusedRMSprop()
 
     def fused_update(i):
         loss, grads = gradients(i)
-        for w, ms, mom, g in zip(weights, mean_squares, moments, grads):
-            tf.raw_ops.ResourceApplyRMSProp(var=w.handle, ms=ms.handle, mom=mom.handle, lr=optimizer.learning_rate,
-                                            rho=optimizer.rho, momentum=0.0, epsilon=optimizer.epsilon, grad=g)
+        fused.apply(grads, model.trainable_variables)
         return loss
 
     seconds = {}
@@ -205,16 +234,22 @@ def main() -> None:
     print(f"(a) matrix-product peak {peak / 1e9:.0f} GFLOP/s; one epoch is {FLOP_PER_IMAGE * len(x) / 1e9:.0f} GFLOP, "
           f"so the arithmetic limit is {limit:.2f} s/epoch")
 
-    tutorial, project, on_arrays, one_step = [], [], [], []
-    for run in range(args.repeats):  # interleaved, so all four see the same machine noise
+    tutorial, project, on_arrays, one_step, on_indices, hand = [], [], [], [], [], []
+    for run in range(args.repeats):  # interleaved, so all six see the same machine noise
         tutorial.append(tutorial_code(x, y, test_x, test_y, args.epochs))
-        on_arrays.append(project_path(x, y, test_x, test_y, args.epochs, shuffled=False))
-        one_step.append(project_path(x, y, test_x, test_y, args.epochs, steps_per_execution=1))
-        project.append(project_path(x, y, test_x, test_y, args.epochs))
-        print(f"    run {run + 1}: tutorial code {tutorial[-1][0]:.2f} s/epoch, notebooks {project[-1][0]:.2f} s/epoch "
-              f"(fed the arrays: {on_arrays[-1][0]:.2f}; one step per execution: {one_step[-1][0]:.2f})")
-    (tutorial_s, tutorial_acc), (project_s, project_acc), (arrays_s, arrays_acc), (one_s, one_acc) = (
-        medians(runs) for runs in (tutorial, project, on_arrays, one_step))
+        on_arrays.append(project_path(x, y, test_x, test_y, args.epochs, shuffled=False, seed=run))
+        one_step.append(project_path(x, y, test_x, test_y, args.epochs, steps_per_execution=1, seed=run))
+        project.append(project_path(x, y, test_x, test_y, args.epochs, seed=run))
+        on_indices.append(project_path(x, y, test_x, test_y, args.epochs, shuffled="indices", seed=run))
+        hand.append(by_hand(x, y, test_x, test_y, args.epochs, seed=run))
+        print(f"    run {run + 1} (seed {run}): tutorial code {tutorial[-1][0]:.2f} s/epoch, notebooks {project[-1][0]:.2f} "
+              f"s/epoch (fed the arrays: {on_arrays[-1][0]:.2f}; one step per execution: {one_step[-1][0]:.2f}; "
+              f"shuffled indices: {on_indices[-1][0]:.2f}), "
+              f"by hand {hand[-1][0]:.2f} s/epoch; test accuracy: tutorial code {tutorial[-1][1]:.2%}, "
+              f"notebooks {project[-1][1]:.2%}, by hand {hand[-1][1]:.2%}")
+    (tutorial_s, tutorial_acc), (project_s, project_acc), (arrays_s, arrays_acc), (one_s, one_acc), (hand_s, hand_acc) = (
+        medians(runs) for runs in (tutorial, project, on_arrays, one_step, hand))
+    indices_s, indices_acc = medians(on_indices)
     print(f"(b) tutorial code as written: {tutorial_s:.2f} s/epoch = {tutorial_s / limit:.2f}x the limit, "
           f"test accuracy {tutorial_acc:.2%} (median of {args.repeats})")
     print(f"(c) the notebooks' path:      {project_s:.2f} s/epoch = {project_s / limit:.2f}x the limit, "
@@ -223,7 +258,12 @@ def main() -> None:
           f"test accuracy {arrays_acc:.2%} (one order every epoch); the idiom is {arrays_s / project_s:.2f}x faster")
     print(f"    the idiom, one step per execution: {one_s:.2f} s/epoch = {one_s / limit:.2f}x the limit, "
           f"test accuracy {one_acc:.2%}; steps_per_execution=32 is {one_s / project_s:.2f}x faster")
-    print("(d) where a step's time goes, built up in stages in raw TensorFlow (median of 3 epochs each):")
+    print(f"    the same batches from shuffled indices: {indices_s:.2f} s/epoch = {indices_s / limit:.2f}x the limit, "
+          f"test accuracy {indices_acc:.2%}; {project_s / indices_s:.2f}x faster than the idiom")
+    print(f"(d) the loop by hand:         {hand_s:.2f} s/epoch = {hand_s / limit:.2f}x the limit, "
+          f"test accuracy {hand_acc:.2%}, {tutorial_s / hand_s:.2f}x faster than the tutorial code, "
+          f"{project_s / hand_s:.2f}x faster than fit")
+    print("(e) where a step's time goes, built up in stages in raw TensorFlow (median of 3 epochs each):")
     profile = step_profile(x, y)
     fused = profile.pop("fused_update")
     previous = 0.0
@@ -236,7 +276,7 @@ def main() -> None:
           f"= {fused / limit:.2f}x the limit ({fused - profile['training_step']:+.2f} s against Keras' update)")
 
     if not args.no_recipes:
-        print("(e) each recipe the notebooks train, with its own epochs:")
+        print("(f) each recipe the notebooks train, with its own epochs:")
         for each in RECIPES.values():
             train_x, train_y = each.prepare(x_train, y_train)
             set_seed(0)
@@ -247,8 +287,10 @@ def main() -> None:
             print(f"    {each.name:24s} {each.epochs} epochs, batch {each.batch_size:3d}: {seconds:6.1f} s "
                   f"({seconds / each.epochs:.2f} s/epoch)")
 
-    print(f"ratio_to_limit={project_s / limit:.2f} speedup_vs_tutorial_code={tutorial_s / project_s:.2f} "
+    print(f"fit: ratio_to_limit={project_s / limit:.2f} speedup_vs_tutorial_code={tutorial_s / project_s:.2f} "
           f"accuracy_delta_points={100 * (project_acc - tutorial_acc):.2f}")
+    print(f"ratio_to_limit={hand_s / limit:.2f} speedup_vs_tutorial_code={tutorial_s / hand_s:.2f} "
+          f"accuracy_delta_points={100 * (hand_acc - tutorial_acc):.2f}")
 
 
 if __name__ == "__main__":

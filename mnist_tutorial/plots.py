@@ -133,6 +133,42 @@ def plot_history(history, fig: Figure | None = None) -> Figure:
     return fig
 
 
+def plot_epoch_times(seconds: dict[str, float], limit: float, ax: Axes | None = None) -> Axes:
+    """Draw seconds per epoch as horizontal bars on a log scale, each labelled with its multiple of ``limit``.
+
+    Args:
+        seconds: seconds per epoch, keyed by what was timed, drawn top to bottom.
+        limit: the arithmetic limit in seconds per epoch, drawn as a dashed line.
+            On a log scale, equal steps are equal ratios, so a 20-fold and a 1.5-fold gap both show.
+        ax: the Axes to draw on; a new one by default.
+
+    Returns:
+        The Axes.
+
+    Raises:
+        ValueError: if ``seconds`` is empty or a time or the limit is not positive.
+
+    >>> ax = plot_epoch_times({"fit": 2.0, "by hand": 1.0}, limit=0.8)
+    >>> [text.get_text() for text in ax.texts]
+    ['2.50x', '1.25x']
+    """
+    if not seconds or limit <= 0 or min(seconds.values()) <= 0:
+        raise ValueError(f"need positive seconds per epoch and a positive limit, got {seconds!r} and {limit!r}")
+    ax = ax if ax is not None else plt.figure(figsize=(8, 0.45 * len(seconds) + 1)).add_subplot()
+    labels, values = list(seconds), list(seconds.values())
+    bars = ax.barh(labels, values, color="C0")
+    ax.invert_yaxis()
+    ax.axvline(limit, color="C3", linestyle="--", label=f"arithmetic limit, {limit:.2f} s")
+    for bar, value in zip(bars, values):
+        ax.annotate(f"{value / limit:.2f}x", (value, bar.get_y() + bar.get_height() / 2), xytext=(4, 0),
+                    textcoords="offset points", va="center")
+    ax.set_xscale("log")
+    ax.set_xlim(min(min(values), limit) / 2, max(values) * 3)
+    ax.set_xlabel("seconds per epoch (log scale)")
+    ax.legend(loc="upper right")
+    return ax
+
+
 def plot_confusion_matrix(matrix: np.ndarray, ax: Axes | None = None) -> Axes:
     """Draw a confusion matrix (rows true digit, columns predicted) with the counts written in.
 

@@ -106,7 +106,7 @@ def train_by_hand(
     epochs: int,
     batch_size: int,
     loss_fn: keras.losses.Loss,
-    optimizer: keras.optimizers.Optimizer | FusedRMSprop,
+    optimizer: keras.optimizers.Optimizer,
     metric: keras.metrics.Metric,
 ) -> dict[str, list[float]]:
     """Train ``model`` as ``fit`` does on ``shuffled_batches``, in a loop written by hand: one graph call per epoch.
@@ -123,7 +123,7 @@ def train_by_hand(
         epochs: passes over the data.
         batch_size: samples per step; the last batch holds the rest.
         loss_fn: the loss, such as ``keras.losses.CategoricalCrossentropy()``.
-        optimizer: anything with ``apply(gradients, variables)``: a Keras optimizer or ``FusedRMSprop``.
+        optimizer: anything with ``apply(gradients, variables)``: a Keras optimizer, or ``FusedRMSprop``.
         metric: tracked on the training batches, such as ``keras.metrics.CategoricalAccuracy()``.
 
     Returns:
@@ -173,7 +173,7 @@ def train_by_hand(
     return history
 
 
-def matmul_peak(size: int = 2048, repeats: int = 5) -> float:
+def matmul_peak(size: int = 4096, repeats: int = 5) -> float:
     """Return this machine's matrix-product speed in FLOP/s: the median of ``repeats`` float32 products in NumPy.
 
     A product of two ``size`` x ``size`` matrices costs ``2 * size**3`` floating-point operations.

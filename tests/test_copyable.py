@@ -11,9 +11,9 @@ from __future__ import annotations
 import ast
 import doctest
 import importlib
+import importlib.util
 import re
 import sys
-import types
 
 import matplotlib
 import matplotlib.pyplot as plt
@@ -124,12 +124,14 @@ def test_copy_along_names_exactly_what_the_helper_uses(module_name, name):
 
 
 @pytest.mark.parametrize(("module_name", "name"), HELPERS, ids=[f"{m}.{n}" for m, n in HELPERS])
-def test_a_copied_helper_passes_its_own_doctest(module_name, name, monkeypatch):
+def test_a_copied_helper_passes_its_own_doctest(module_name, name, monkeypatch, tmp_path):
     matplotlib.use("Agg")
-    source = student_file(MODULES[module_name], name)
-    student = types.ModuleType("student")
+    path = tmp_path / "student.py"  # a real file, as a student's is: tf.function's AutoGraph reads its source
+    path.write_text(student_file(MODULES[module_name], name))
+    spec = importlib.util.spec_from_file_location("student", path)
+    student = importlib.util.module_from_spec(spec)
     monkeypatch.setitem(sys.modules, "student", student)  # dataclasses look their module up
-    exec(compile(source, "student.py", "exec"), student.__dict__)
+    spec.loader.exec_module(student)
     tests = doctest.DocTestFinder().find(student.__dict__[name], name, module=student, globs=student.__dict__)
     assert any(test.examples for test in tests), f"{module_name}.{name} has no doctest"
     runner = doctest.DocTestRunner(optionflags=doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE)

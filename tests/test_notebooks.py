@@ -34,11 +34,11 @@ def sanitize(text: str) -> str:
 
 
 def test_the_series_is_there():
-    assert [path.name[:3] for path in PATHS] == ["01_", "02_", "03_", "04_", "05_"]
+    assert [path.name[:3] for path in PATHS] == ["01_", "02_", "03_", "04_", "05_", "06_"]
 
 
-def test_sanitize_file_parses_into_its_three_rules():
-    assert len(get_sanitize_patterns(SANITIZE.read_text())) == 3
+def test_sanitize_file_parses_into_its_four_rules():
+    assert len(get_sanitize_patterns(SANITIZE.read_text())) == 4
     assert sanitize("trained in 13.2 s") == "trained in T s"
     assert sanitize("| mlp | 118,282 | 3 | 9.1 s | 97.21% |") == "| mlp | 118,282 | 3 | T s | 97.21% |"
     assert sanitize("<History at 0x7f3b55f62c50>") == "<History at 0xADDRESS>"
@@ -47,7 +47,9 @@ def test_sanitize_file_parses_into_its_three_rules():
                  "1875/1875 - 12s - 864us/step - accuracy: 0.9243 - loss: 0.2574"):
         assert sanitize(line) == "1875/1875 - T - T/step - accuracy: 0.9243 - loss: 0.2574"
     assert sanitize("469/469 - 1s - 1s/step - loss: 1.2000e-03") == "469/469 - T - T/step - loss: 1.2000e-03"
-    for kept in ("3 epochs", "97.06%", "test loss 0.0919", "(60000, 28, 28)", "label 5 -> [0. 1.]", "Epoch 1/3"):
+    assert sanitize("fit   2.28 s   2.59x\n") == sanitize("fit  12.01 s  13.70x\n") == "fit T s Rx\n"
+    assert sanitize("later epochs 2.28 s, 2.59x the limit") == "later epochs T s, Rx the limit"
+    for kept in ("3 epochs", "97.06%", "x_train", "0x", "2x2 max pooling", "(28, 28)", "test loss 0.0919", "(60000, 28, 28)", "label 5 -> [0. 1.]", "Epoch 1/3"):
         assert sanitize(kept) == kept
 
 
@@ -131,3 +133,22 @@ def test_speed_settings_appear_at_most_once_per_notebook(notebook):
     code = code_of(notebook)
     assert code.count("steps_per_execution") <= 1
     assert "tf.data.Options" not in code and "autotune" not in code.lower()
+
+
+def test_notebook_06_writes_out_the_loop_that_train_by_hand_runs():
+    """The benchmark times ``training.train_by_hand``; the notebook teaches the same step and epoch line by line."""
+    import inspect
+
+    from mnist_tutorial.training import train_by_hand
+
+    package = {line.strip() for line in inspect.getsource(train_by_hand).splitlines()}
+    code = code_of(nbformat.read(NOTEBOOKS / "06_training_loop_by_hand.ipynb", as_version=4))
+    step = code[code.index("def train_step("):].split("\n\n")[0].splitlines()[1:]
+    for line in step:  # the forward pass, the loss, the gradients, the update, the metric (named for what it is)
+        line = line.replace("accuracy.update_state", "metric.update_state")
+        assert line.strip() in package, f"train_by_hand lacks the notebook's step line {line.strip()!r}"
+    assert "orders = tf.data.Dataset.range(len(train_x)).shuffle(len(train_x)).batch(len(train_x))" in code
+    assert "orders = tf.data.Dataset.range(num_samples).shuffle(num_samples).batch(num_samples)" in package
+    assert "batch = order[start:start + 128]" in code and "batch = order[start:start + batch_size]" in package
+    assert "train_epoch(orders.get_single_element())" in code and "train_epoch(orders.get_single_element())" in package
+    assert "optimizer = FusedRMSprop()" in code

@@ -138,3 +138,16 @@ def test_plot_photo_gallery_pairs_each_photo_with_what_the_model_saw():
     np.testing.assert_array_equal(bottom[1].images[0].get_array(), digits[1])
     with pytest.raises(ValueError, match="got 2 photos, 2 digits and 1 predictions"):
         plots.plot_photo_gallery(photos, digits, [7])
+
+
+def test_plot_epoch_times_bars_ratios_and_limit():
+    fig, ax = plt.subplots()
+    seconds = {"limit": 1.0, "eager": 12.0, "fit": 3.0}
+    assert plots.plot_epoch_times(seconds, limit=1.0, ax=ax) is ax
+    assert [bar.get_width() for bar in ax.patches] == [1.0, 12.0, 3.0]
+    assert [text.get_text() for text in ax.texts] == ["1.00x", "12.00x", "3.00x"]
+    assert [label.get_text() for label in ax.get_yticklabels()] == list(seconds)
+    assert ax.lines[0].get_xdata()[0] == 1.0
+    with pytest.raises(ValueError, match="need positive seconds per epoch and a positive limit"):
+        plots.plot_epoch_times({"fit": 0.0}, limit=1.0)
+    plt.close("all")
