@@ -8,9 +8,12 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-# The official MNIST files beside the checkout, when they are there (CI and developer machines).
+# The official MNIST and Fashion-MNIST files beside the checkout, when they are there (CI and developer machines).
 ifneq ($(wildcard ../shared/data/mnist),)
 export MNIST_DATA_DIR ?= $(abspath ../shared/data/mnist)
+endif
+ifneq ($(wildcard ../shared/data/fashion-mnist),)
+export FASHION_MNIST_DATA_DIR ?= $(abspath ../shared/data/fashion-mnist)
 endif
 # TensorFlow's log settings are deliberately not exported: each notebook sets them itself, and the
 # kernels that run the notebooks must start with the environment a reader's kernel has.

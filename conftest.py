@@ -1,6 +1,7 @@
 """Test-session set-up shared by the unit tests, the doctests and nbval.
 
-MNIST comes from $MNIST_DATA_DIR, else ../shared/data/mnist; with neither,
+MNIST comes from $MNIST_DATA_DIR, else ../shared/data/mnist, and Fashion-MNIST
+from $FASHION_MNIST_DATA_DIR, else ../shared/data/fashion-mnist; without them,
 the run stops at once with instructions, rather than letting a test try a
 download. Matplotlib draws off-screen in this process only.
 
@@ -20,16 +21,18 @@ import pytest
 
 matplotlib.use("Agg")
 
-SHARED_DATA = Path(__file__).resolve().parent.parent / "shared" / "data" / "mnist"
+SHARED_DATA = Path(__file__).resolve().parent.parent / "shared" / "data"
+DATASETS = {"MNIST": ("MNIST_DATA_DIR", "mnist", " or mnist.npz"), "Fashion-MNIST": ("FASHION_MNIST_DATA_DIR", "fashion-mnist", "")}
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    if not os.environ.get("MNIST_DATA_DIR") and SHARED_DATA.is_dir():
-        os.environ["MNIST_DATA_DIR"] = str(SHARED_DATA)
-    folder = os.environ.get("MNIST_DATA_DIR")
-    if not folder or not Path(folder).is_dir():
-        raise pytest.UsageError(
-            f"The tests read MNIST from a folder and never download it, but MNIST_DATA_DIR={folder!r} "
-            "is not a folder. Set MNIST_DATA_DIR to a folder holding the four official IDX files "
-            "(train-images-idx3-ubyte.gz ...) or mnist.npz."
-        )
+    for name, (variable, shared, alternative) in DATASETS.items():
+        if not os.environ.get(variable) and (SHARED_DATA / shared).is_dir():
+            os.environ[variable] = str(SHARED_DATA / shared)
+        folder = os.environ.get(variable)
+        if not folder or not Path(folder).is_dir():
+            raise pytest.UsageError(
+                f"The tests read {name} from a folder and never download it, but {variable}={folder!r} "
+                f"is not a folder. Set {variable} to a folder holding the four official IDX files "
+                f"(train-images-idx3-ubyte.gz ...){alternative}."
+            )

@@ -1,8 +1,10 @@
-"""Load MNIST from the official IDX files, a Keras ``mnist.npz`` or a download, and verify it.
+"""Load MNIST or Fashion-MNIST from the official IDX files, Keras' own files or a download, and verify them.
 
-``load_mnist`` returns what ``keras.datasets.mnist.load_data()`` returns, checked
-byte for byte against the MD5s published with MNIST. It looks in ``data_dir``,
-then ``$MNIST_DATA_DIR``, then the Keras cache, and downloads only as a last resort.
+``load_mnist`` returns what ``keras.datasets.mnist.load_data()`` returns, and ``load_fashion_mnist``
+what ``keras.datasets.fashion_mnist.load_data()`` returns, each checked byte for byte against the
+MD5s published with the dataset. Both take one code path, ``load_dataset``, which looks in
+``data_dir``, then the dataset's environment variable, then the Keras cache, and downloads only
+as a last resort. A ``Source`` holds what differs between the two datasets.
 """
 
 from __future__ import annotations
@@ -15,14 +17,17 @@ import struct
 import tempfile
 import zipfile
 import zlib
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
 KERAS_URL = "https://storage.googleapis.com/tensorflow/tf-keras-datasets/mnist.npz"
 KERAS_SHA256 = "731c5ac602752760c8e48fbffcf8c3b850d9dc2a2aedcf2cc48468fc17b673d1"
+#: Where ``keras.datasets.fashion_mnist`` downloads its four ``.gz`` files from (it checks no hash).
+FASHION_URL = "https://storage.googleapis.com/tensorflow/tf-keras-datasets/"
 
-#: The four official files, by the key ``keras.datasets.mnist`` uses for each array.
+#: The four official files, by the key ``keras.datasets.mnist`` uses for each array (Fashion-MNIST's are named alike).
 IDX_NAMES = {
     "x_train": "train-images-idx3-ubyte",
     "y_train": "train-labels-idx1-ubyte",
@@ -37,6 +42,53 @@ OFFICIAL_MD5 = {
     "t10k-images-idx3-ubyte": "2646ac647ad5339dbf082846283269ea",
     "t10k-labels-idx1-ubyte": "27ae3e4e09519cfbb04c329615203637",
 }
+
+#: MD5 of each decompressed official file of Fashion-MNIST (Zalando Research, 2017).
+FASHION_MD5 = {
+    "train-images-idx3-ubyte": "f4a8712d7a061bf5bd6d2ca38dc4d50a",
+    "train-labels-idx1-ubyte": "9018921c3c673c538a1fc5bad174d6f9",
+    "t10k-images-idx3-ubyte": "8181f5470baa50b63fa0f6fddb340f0a",
+    "t10k-labels-idx1-ubyte": "15d484375f8d13e6eb1aabb0c3f46965",
+}
+
+
+@dataclass(frozen=True)
+class Source:
+    """What differs between two datasets in MNIST's format: names, checksums, and Keras' files.
+
+    Attributes:
+        name: the dataset's name, for messages.
+        env_var: the environment variable that may name a folder of its files.
+        md5: the MD5 of each decompressed official IDX file, by name.
+        keras_cache: what Keras keeps under ``$KERAS_HOME/datasets``: an ``.npz`` file,
+            or a folder of the four ``.gz`` files.
+        origin: the npz's URL, or the URL the four ``.gz`` file names are appended to.
+        file_hash: the npz download's SHA-256 (the ``.gz`` files are checked by their content's MD5).
+        class_names: the label of each class, 0 to 9.
+
+    >>> Source("Digits", "DIGITS_DIR", {}, "digits.npz", "https://example.org/digits.npz", None, tuple("0123456789")).is_npz
+    True
+    """
+
+    name: str
+    env_var: str
+    md5: dict[str, str]
+    keras_cache: str
+    origin: str
+    file_hash: str | None
+    class_names: tuple[str, ...]
+
+    @property
+    def is_npz(self) -> bool:
+        """Whether Keras keeps this dataset as one ``.npz`` file rather than a folder of ``.gz`` files."""
+        return self.keras_cache.endswith(".npz")
+
+
+MNIST = Source("MNIST", "MNIST_DATA_DIR", OFFICIAL_MD5, "mnist.npz", KERAS_URL, KERAS_SHA256, tuple("0123456789"))
+FASHION_MNIST = Source(
+    "Fashion-MNIST", "FASHION_MNIST_DATA_DIR", FASHION_MD5, "fashion-mnist", FASHION_URL, None,
+    ("T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot"),
+)
 
 Split = tuple[np.ndarray, np.ndarray]
 
@@ -139,13 +191,13 @@ def read_idx(path: str | os.PathLike, expected_md5: str | None = None) -> np.nda
         if actual != expected_md5:
             raise ValueError(
                 f"{path}: checksum mismatch, the decompressed content has MD5 {actual}, "
-                f"the official file has {expected_md5}; the file is corrupt or not the official MNIST"
+                f"the official file has {expected_md5}; the file is corrupt or not the official one"
             )
     return array
 
 
 def _check_split(images: np.ndarray, labels: np.ndarray, images_name: str, labels_name: str) -> None:
-    """Raise ValueError unless images are (n, 28, 28), labels (n,) and labels are digits."""
+    """Raise ValueError unless images are (n, 28, 28), labels (n,) and labels are classes 0-9."""
     if images.ndim != 3 or images.shape[1:] != (28, 28):
         raise ValueError(f"{images_name}: expected images of shape (n, 28, 28), found {images.shape}")
     if labels.ndim != 1:
@@ -155,7 +207,7 @@ def _check_split(images: np.ndarray, labels: np.ndarray, images_name: str, label
             f"{images_name} holds {len(images):,} images but {labels_name} holds {len(labels):,} labels"
         )
     if labels.size and labels.max() > 9:
-        raise ValueError(f"{labels_name}: labels must be digits 0-9, found {labels.max()}")
+        raise ValueError(f"{labels_name}: labels must be classes 0-9, found {labels.max()}")
 
 
 def _find_idx(folder: Path, name: str) -> Path | None:
@@ -166,14 +218,15 @@ def _find_idx(folder: Path, name: str) -> Path | None:
     return None
 
 
-def load_idx_folder(folder: str | os.PathLike, verify: bool = True) -> tuple[Split, Split]:
+def load_idx_folder(folder: str | os.PathLike, verify: bool = True, source: Source = MNIST) -> tuple[Split, Split]:
     """Load the four official IDX files (``.gz`` or not) from a folder.
 
-    Copy along: ``read_idx``, ``_find_idx``, ``_check_split``.
+    Copy along: ``read_idx``, ``_find_idx``, ``_check_split``, ``Source``, ``MNIST``.
 
     Args:
         folder: the folder.
         verify: check each file against the official MD5.
+        source: the dataset, ``MNIST`` or ``FASHION_MNIST``: its checksums and its name in messages.
 
     Returns:
         ``((x_train, y_train), (x_test, y_test))``.
@@ -191,25 +244,26 @@ def load_idx_folder(folder: str | os.PathLike, verify: bool = True) -> tuple[Spl
     paths = {key: _find_idx(folder, name) for key, name in IDX_NAMES.items()}
     missing = [f"{IDX_NAMES[key]}[.gz]" for key, path in paths.items() if path is None]
     if missing:
-        raise FileNotFoundError(f"MNIST data folder {folder} is missing {', '.join(missing)}")
+        raise FileNotFoundError(f"{source.name} data folder {folder} is missing {', '.join(missing)}")
     arrays = {
-        key: read_idx(path, OFFICIAL_MD5[IDX_NAMES[key]] if verify else None) for key, path in paths.items()
+        key: read_idx(path, source.md5[IDX_NAMES[key]] if verify else None) for key, path in paths.items()
     }
     for split in ("train", "test"):
         _check_split(arrays[f"x_{split}"], arrays[f"y_{split}"], str(paths[f"x_{split}"]), str(paths[f"y_{split}"]))
     return (arrays["x_train"], arrays["y_train"]), (arrays["x_test"], arrays["y_test"])
 
 
-def load_npz(path: str | os.PathLike, verify: bool = True) -> tuple[Split, Split]:
-    """Load a Keras-format ``mnist.npz``, and optionally check it against the official MD5s.
+def load_npz(path: str | os.PathLike, verify: bool = True, source: Source = MNIST) -> tuple[Split, Split]:
+    """Load a Keras-format ``.npz`` (such as ``mnist.npz``), and optionally check it against the official MD5s.
 
     The check rebuilds each IDX file from its array, so it proves the npz holds the official data.
 
-    Copy along: ``idx_bytes``, ``_check_split``.
+    Copy along: ``idx_bytes``, ``_check_split``, ``Source``, ``MNIST``.
 
     Args:
         path: the file.
         verify: check the arrays against the official MD5s.
+        source: the dataset whose checksums and name apply.
 
     Returns:
         ``((x_train, y_train), (x_test, y_test))``.
@@ -239,7 +293,7 @@ def load_npz(path: str | os.PathLike, verify: bool = True) -> tuple[Split, Split
     with npz:
         missing = [key for key in IDX_NAMES if key not in npz.files]
         if missing:
-            raise ValueError(f"{path}: not an MNIST npz, it lacks the arrays {', '.join(missing)}")
+            raise ValueError(f"{path}: not an {source.name} npz, it lacks the arrays {', '.join(missing)}")
         arrays = {}
         for key in IDX_NAMES:
             try:
@@ -251,20 +305,20 @@ def load_npz(path: str | os.PathLike, verify: bool = True) -> tuple[Split, Split
             raise ValueError(f"{path}: array {key} has dtype {array.dtype}, expected uint8")
         if verify:
             actual = hashlib.md5(idx_bytes(array), usedforsecurity=False).hexdigest()
-            if actual != OFFICIAL_MD5[IDX_NAMES[key]]:
+            if actual != source.md5[IDX_NAMES[key]]:
                 raise ValueError(
                     f"{path}: checksum mismatch in array {key}: it does not hold the official "
-                    f"{IDX_NAMES[key]} (MD5 {actual})"
+                    f"{source.name} {IDX_NAMES[key]} (MD5 {actual})"
                 )
     for split in ("train", "test"):
         _check_split(arrays[f"x_{split}"], arrays[f"y_{split}"], f"{path}[x_{split}]", f"{path}[y_{split}]")
     return (arrays["x_train"], arrays["y_train"]), (arrays["x_test"], arrays["y_test"])
 
 
-def load_folder(folder: str | os.PathLike, verify: bool = True) -> tuple[Split, Split]:
-    """Load MNIST from a folder holding the four IDX files or a Keras ``mnist.npz``.
+def load_folder(folder: str | os.PathLike, verify: bool = True, source: Source = MNIST) -> tuple[Split, Split]:
+    """Load a dataset from a folder holding the four IDX files or, for MNIST, Keras' ``mnist.npz``.
 
-    Copy along: ``load_idx_folder``, ``load_npz``, ``_find_idx``.
+    Copy along: ``load_idx_folder``, ``load_npz``, ``_find_idx``, ``Source``, ``MNIST``.
 
     Raises:
         FileNotFoundError: if the folder does not exist or holds neither form.
@@ -276,68 +330,142 @@ def load_folder(folder: str | os.PathLike, verify: bool = True) -> tuple[Split, 
     """
     folder = Path(folder).expanduser()
     if not folder.is_dir():
-        raise FileNotFoundError(f"MNIST data folder {folder} does not exist")
+        raise FileNotFoundError(f"{source.name} data folder {folder} does not exist")
     has_idx = any(_find_idx(folder, name) for name in IDX_NAMES.values())
-    if not has_idx and (folder / "mnist.npz").is_file():
-        return load_npz(folder / "mnist.npz", verify)
-    return load_idx_folder(folder, verify)
+    if not has_idx and source.is_npz and (folder / source.keras_cache).is_file():
+        return load_npz(folder / source.keras_cache, verify, source)
+    return load_idx_folder(folder, verify, source)
 
 
-def keras_cache_path() -> Path:
-    """Return where Keras caches ``mnist.npz``: ``$KERAS_HOME/datasets`` or ``~/.keras/datasets``.
+def keras_cache_path(source: Source = MNIST) -> Path:
+    """Return where Keras keeps a dataset: ``$KERAS_HOME/datasets`` or ``~/.keras/datasets``, then its file or folder.
+
+    Copy along: ``Source``, ``MNIST``.
 
     >>> keras_cache_path().name
     'mnist.npz'
     """
     home = os.environ.get("KERAS_HOME") or os.path.join(os.path.expanduser("~"), ".keras")
-    return Path(home) / "datasets" / "mnist.npz"
+    return Path(home) / "datasets" / source.keras_cache
 
 
-def download_mnist(
-    target: str | os.PathLike | None = None, origin: str = KERAS_URL, file_hash: str = KERAS_SHA256
+def download(
+    source: Source = MNIST,
+    target: str | os.PathLike | None = None,
+    origin: str | None = None,
+    file_hash: str | None = None,
+    verify: bool = True,
 ) -> Path:
-    """Download ``mnist.npz`` with ``keras.utils.get_file``, atomically.
+    """Download a dataset's Keras files with ``keras.utils.get_file``, check them, and move them into place atomically.
 
-    The file lands in a temporary folder beside ``target`` and is renamed into
-    place only once its hash matched: a failed download leaves nothing behind.
+    MNIST is one ``mnist.npz``, checked against its SHA-256; Fashion-MNIST is four ``.gz`` IDX
+    files, as ``keras.datasets.fashion_mnist`` downloads them. The files land in a temporary
+    folder beside ``target``, are loaded and checked there (the official MD5s, unless ``verify``
+    is false), and are renamed into place only then: a failed download leaves nothing behind.
 
-    Copy along: ``keras_cache_path``.
+    Copy along: ``keras_cache_path``, ``load_npz``, ``load_idx_folder``, ``Source``, ``MNIST``.
 
     Args:
-        target: where to put it; the Keras cache by default.
-        origin: the URL.
-        file_hash: the file's SHA-256.
+        source: the dataset, ``MNIST`` or ``FASHION_MNIST``.
+        target: where to put it, the npz file or the folder of ``.gz`` files; the Keras cache by default.
+        origin: the npz's URL, or the URL the ``.gz`` file names are appended to; the source's by default.
+        file_hash: the npz's SHA-256; the source's by default.
+        verify: check the content against the official MD5s before it lands.
 
     Returns:
         The target path.
 
     Raises:
-        ConnectionError: if the download fails.
-        ValueError: if the hash does not match.
+        ConnectionError: if a download fails.
+        ValueError: if a hash or the content does not match.
 
-    >>> download_mnist("/tmp/mnist.npz", origin="http://127.0.0.1:9/mnist.npz")
+    >>> download(MNIST, "/tmp/mnist.npz", origin="http://127.0.0.1:9/mnist.npz")
     Traceback (most recent call last):
     ...
     ConnectionError: downloading http://127.0.0.1:9/mnist.npz failed: ...
     """
     import keras  # here, not at the top: loading from files should not have to import TensorFlow
 
-    target = Path(target) if target is not None else keras_cache_path()
+    target = Path(target) if target is not None else keras_cache_path(source)
+    origin = origin if origin is not None else source.origin
+    folder = target.parent if source.is_npz else target
+    names = [target.name] if source.is_npz else [f"{name}.gz" for name in IDX_NAMES.values()]
     target.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=".mnist-download-", dir=target.parent))
+    staging = Path(tempfile.mkdtemp(prefix=".download-", dir=target.parent))
     try:
+        for name in names:
+            url = origin if source.is_npz else origin + name
+            try:
+                keras.utils.get_file(fname=name, origin=url, file_hash=file_hash or source.file_hash,
+                                     cache_dir=str(staging), cache_subdir=".")
+            except ValueError as error:
+                raise ValueError(f"download from {url} rejected: {error}") from error
+            except Exception as error:  # get_file raises a bare Exception for URL failures
+                raise ConnectionError(f"downloading {url} failed: {error}") from error
         try:
-            downloaded = keras.utils.get_file(
-                fname=target.name, origin=origin, file_hash=file_hash, cache_dir=str(staging), cache_subdir="."
-            )
+            if source.is_npz:
+                load_npz(staging / target.name, verify, source)
+            else:
+                load_idx_folder(staging, verify, source)
         except ValueError as error:
             raise ValueError(f"download from {origin} rejected: {error}") from error
-        except Exception as error:  # get_file raises a bare Exception for URL failures
-            raise ConnectionError(f"downloading {origin} failed: {error}") from error
-        os.replace(downloaded, target)
+        folder.mkdir(parents=True, exist_ok=True)
+        for name in names:
+            os.replace(staging / name, folder / name)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
     return target
+
+
+def load_dataset(
+    source: Source = MNIST,
+    data_dir: str | os.PathLike | None = None,
+    verify: bool = True,
+    origin: str | None = None,
+    file_hash: str | None = None,
+) -> tuple[Split, Split]:
+    """Load a dataset in MNIST's format as ``((x_train, y_train), (x_test, y_test))``, as Keras' ``load_data()`` does.
+
+    Copy along: ``load_folder``, ``load_npz``, ``load_idx_folder``, ``_find_idx``, ``download``, ``keras_cache_path``, ``Source``, ``MNIST``.
+
+    Args:
+        source: the dataset, ``MNIST`` or ``FASHION_MNIST``.
+        data_dir: a folder of the four IDX files (``.gz`` or not), or of MNIST's ``mnist.npz``;
+            by default the folder in the source's environment variable, then the Keras cache, then a download.
+        verify: check the data against the official MD5s.
+        origin: the download's URL; the source's by default.
+        file_hash: the download's SHA-256; the source's by default.
+
+    Returns:
+        uint8 arrays of shape (60000, 28, 28), (60000,), (10000, 28, 28) and (10000,).
+
+    Raises:
+        FileNotFoundError: if no source has the data; the message says how to provide it.
+        ValueError: naming the file, if the data is bad.
+
+    >>> (x_train, y_train), _ = load_dataset(MNIST)
+    >>> x_train.shape, y_train[:10]
+    ((60000, 28, 28), array([5, 0, 4, 1, 9, 2, 1, 3, 1, 4], dtype=uint8))
+    """
+    if data_dir is not None:
+        return load_folder(data_dir, verify, source)
+    if os.environ.get(source.env_var):
+        return load_folder(os.environ[source.env_var], verify, source)
+    cache = keras_cache_path(source)
+    if cache.is_file() if source.is_npz else all(_find_idx(cache, name) for name in IDX_NAMES.values()):
+        return load_npz(cache, verify, source) if source.is_npz else load_idx_folder(cache, verify, source)
+    try:
+        download(source, cache, origin, file_hash, verify)
+    except ConnectionError as error:
+        files = ", ".join(f"{name}.gz" for name in IDX_NAMES.values())
+        keras_form = f"copy Keras' {source.keras_cache} to {cache}" if source.is_npz else f"copy the four .gz files to {cache}"
+        raise FileNotFoundError(
+            f"No {source.name} data found and the download failed ({error}). Provide the data in one of these ways: "
+            f"pass data_dir=... a folder holding the four official IDX files ({files})"
+            f"{' or ' + source.keras_cache if source.is_npz else ''}; or set the environment variable "
+            f"{source.env_var} to such a folder; or {keras_form}."
+        ) from error
+    return load_npz(cache, verify, source) if source.is_npz else load_idx_folder(cache, verify, source)
 
 
 def load_mnist(
@@ -348,40 +476,29 @@ def load_mnist(
 ) -> tuple[Split, Split]:
     """Load MNIST as ``((x_train, y_train), (x_test, y_test))``, like ``keras.datasets.mnist.load_data()``.
 
-    Copy along: ``load_folder``, ``load_npz``, ``download_mnist``, ``keras_cache_path``.
+    ``load_dataset(MNIST, ...)``: ``data_dir``, then ``$MNIST_DATA_DIR``, then the Keras cache, then a download.
 
-    Args:
-        data_dir: a folder of the four IDX files (``.gz`` or not) or ``mnist.npz``;
-            by default ``$MNIST_DATA_DIR``, then the Keras cache, then a download.
-        verify: check the data against the official MD5s.
-        origin: the download's URL.
-        file_hash: the download's SHA-256.
-
-    Returns:
-        uint8 arrays of shape (60000, 28, 28), (60000,), (10000, 28, 28) and (10000,).
-
-    Raises:
-        FileNotFoundError: if no source has the data; the message says how to provide it.
-        ValueError: naming the file, if the data is bad.
+    Copy along: ``load_dataset``, ``MNIST``.
 
     >>> (x_train, y_train), (x_test, y_test) = load_mnist()
     >>> x_train.shape, y_train[:10]
     ((60000, 28, 28), array([5, 0, 4, 1, 9, 2, 1, 3, 1, 4], dtype=uint8))
     """
-    if data_dir is not None:
-        return load_folder(data_dir, verify)
-    if os.environ.get("MNIST_DATA_DIR"):
-        return load_folder(os.environ["MNIST_DATA_DIR"], verify)
-    cache = keras_cache_path()
-    if cache.is_file():
-        return load_npz(cache, verify)
-    try:
-        return load_npz(download_mnist(cache, origin, file_hash), verify)
-    except ConnectionError as error:
-        raise FileNotFoundError(
-            f"No MNIST data found and the download failed ({error}). Provide the data in one of "
-            "these ways: pass load_mnist(data_dir=...) a folder holding the four official IDX files "
-            "(train-images-idx3-ubyte.gz, train-labels-idx1-ubyte.gz, t10k-images-idx3-ubyte.gz, "
-            "t10k-labels-idx1-ubyte.gz) or mnist.npz; or set the environment variable MNIST_DATA_DIR "
-            f"to such a folder; or copy Keras' mnist.npz to {cache}."
-        ) from error
+    return load_dataset(MNIST, data_dir, verify, origin, file_hash)
+
+
+def load_fashion_mnist(
+    data_dir: str | os.PathLike | None = None, verify: bool = True, origin: str = FASHION_URL
+) -> tuple[Split, Split]:
+    """Load Fashion-MNIST as ``((x_train, y_train), (x_test, y_test))``, like ``keras.datasets.fashion_mnist.load_data()``.
+
+    ``load_dataset(FASHION_MNIST, ...)``: ``data_dir``, then ``$FASHION_MNIST_DATA_DIR``, then the
+    Keras cache (``datasets/fashion-mnist``), then a download. Class names: ``FASHION_MNIST.class_names``.
+
+    Copy along: ``load_dataset``, ``FASHION_MNIST``.
+
+    >>> (x_train, y_train), _ = load_fashion_mnist()
+    >>> [FASHION_MNIST.class_names[label] for label in y_train[:3]]
+    ['Ankle boot', 'T-shirt/top', 'T-shirt/top']
+    """
+    return load_dataset(FASHION_MNIST, data_dir, verify, origin)

@@ -25,6 +25,20 @@ def mnist(mnist_dir: Path):
     return load_mnist(mnist_dir)
 
 
+@pytest.fixture(scope="session")
+def fashion_dir() -> Path:
+    """The folder of official Fashion-MNIST files, $FASHION_MNIST_DATA_DIR (the root conftest checked it)."""
+    return Path(os.environ["FASHION_MNIST_DATA_DIR"])
+
+
+@pytest.fixture(scope="session")
+def fashion(fashion_dir: Path):
+    """Fashion-MNIST, verified, loaded once per test session."""
+    from mnist_tutorial.data import load_fashion_mnist
+
+    return load_fashion_mnist(fashion_dir)
+
+
 class LocalServer:
     """A tiny HTTP server on 127.0.0.1; `routes` maps a path to (status, body, declared length)."""
 

@@ -7,6 +7,8 @@ import hashlib
 import io
 import os
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -157,7 +159,7 @@ def test_images_of_the_wrong_size_are_rejected(tmp_path):
 def test_labels_outside_0_to_9_are_rejected(tmp_path):
     write_idx_folder(tmp_path, gz=False)
     (tmp_path / "t10k-labels-idx1-ubyte").write_bytes(idx_bytes(np.array([1, 2, 3, 42], dtype=np.uint8)))
-    with pytest.raises(ValueError, match="t10k-labels-idx1-ubyte: labels must be digits 0-9, found 42"):
+    with pytest.raises(ValueError, match="t10k-labels-idx1-ubyte: labels must be classes 0-9, found 42"):
         load_mnist(tmp_path, verify=False)
 
 
@@ -217,6 +219,7 @@ def test_npz_checksum_mismatch(tmp_path):
 @pytest.fixture
 def keras_home(tmp_path, monkeypatch) -> Path:
     monkeypatch.delenv("MNIST_DATA_DIR", raising=False)
+    monkeypatch.delenv("FASHION_MNIST_DATA_DIR", raising=False)
     monkeypatch.setenv("KERAS_HOME", str(tmp_path / "keras"))
     return tmp_path / "keras" / "datasets"
 
@@ -270,7 +273,7 @@ def test_download_never_overwrites_a_good_cache_with_a_bad_file(keras_home, loca
     (keras_home / "mnist.npz").write_bytes(good)
     url = local_server.serve("/mnist.npz", b"bad")
     with pytest.raises(ValueError):
-        data.download_mnist(keras_home / "mnist.npz", origin=url, file_hash="0" * 64)
+        data.download(data.MNIST, keras_home / "mnist.npz", origin=url, file_hash="0" * 64)
     assert (keras_home / "mnist.npz").read_bytes() == good
     assert os.listdir(keras_home) == ["mnist.npz"]
 
@@ -337,7 +340,7 @@ IDX_FAULTS = {
     "trailing bytes": ("y_test", lambda a: idx_bytes(a["y_test"]) + b"\x00", "has trailing bytes"),
     "images 28x27": ("x_train", lambda a: idx_bytes(a["x_train"][:, :, :27]), "expected images of shape (n, 28, 28)"),
     "labels 2-D": ("y_train", lambda a: idx_bytes(a["y_train"][:, None]), "expected labels of shape (n,)"),
-    "labels above 9": ("y_test", lambda a: idx_bytes(a["y_test"] + 10), "labels must be digits 0-9"),
+    "labels above 9": ("y_test", lambda a: idx_bytes(a["y_test"] + 10), "labels must be classes 0-9"),
     "one label short": ("y_train", lambda a: idx_bytes(a["y_train"][:-1]), "holds 6 images but"),
 }
 GZIP_FAULTS = {
@@ -405,7 +408,7 @@ NPZ_FAULTS = {
     "garbled member": (npz_member_garbled, "array x_test cannot be read"),
     "float images": (lambda a: npz_with(a, x_train=a["x_train"] / 255), "array x_train has dtype float64"),
     "images 28x27": (lambda a: npz_with(a, x_test=a["x_test"][:, :, :27]), "expected images of shape (n, 28, 28)"),
-    "labels above 9": (lambda a: npz_with(a, y_train=a["y_train"] + 10), "labels must be digits 0-9"),
+    "labels above 9": (lambda a: npz_with(a, y_train=a["y_train"] + 10), "labels must be classes 0-9"),
     "one label short": (lambda a: npz_with(a, y_test=a["y_test"][:-1]), "holds 4 images but"),
 }
 
@@ -419,3 +422,92 @@ def test_every_malformed_npz_is_named(tmp_path, fault):
     with pytest.raises(ValueError) as error:
         load_folder(tmp_path, verify=False)
     assert str(path) in str(error.value) and message in str(error.value)
+
+
+# --- Fashion-MNIST: the same code path, its own checksums, Keras' folder of .gz files ---------
+
+
+def test_official_fashion_files_facts(fashion):
+    """The facts the shared folder's README gives."""
+    (x_train, y_train), (x_test, y_test) = fashion
+    assert x_train.shape == (60000, 28, 28) and x_test.shape == (10000, 28, 28)
+    assert {a.dtype for a in (x_train, y_train, x_test, y_test)} == {np.dtype(np.uint8)}
+    assert y_train[:10].tolist() == [9, 0, 0, 3, 0, 2, 7, 2, 5, 5]
+    assert y_test[:10].tolist() == [9, 2, 1, 1, 6, 1, 4, 6, 5, 7]
+    assert np.bincount(y_train).tolist() == [6000] * 10 and np.bincount(y_test).tolist() == [1000] * 10
+    scaled = x_train / 255.0
+    assert round(scaled.mean(), 5) == 0.28604 and round(scaled.std(), 5) == 0.35302
+    assert data.FASHION_MNIST.class_names[9] == "Ankle boot" and len(data.FASHION_MNIST.class_names) == 10
+
+
+def test_fashion_loads_exactly_what_keras_load_data_returns(fashion, fashion_dir, tmp_path):
+    """Keras' loader reads its cache folder of .gz files (it checks no hash, so nothing is downloaded)."""
+    cache = tmp_path / "keras" / "datasets" / "fashion-mnist"
+    cache.mkdir(parents=True)
+    for name in IDX_NAMES.values():
+        (cache / f"{name}.gz").symlink_to(fashion_dir / f"{name}.gz")
+    script = (
+        "import os, numpy as np\n"
+        "os.environ['TF_CPP_MIN_LOG_LEVEL'] = '3'\n"
+        "import keras\n"
+        "(a, b), (c, d) = keras.datasets.fashion_mnist.load_data()\n"
+        f"np.savez({str(tmp_path / 'keras.npz')!r}, x_train=a, y_train=b, x_test=c, y_test=d)\n"
+    )
+    subprocess.run([sys.executable, "-c", script], check=True, env={**os.environ, "KERAS_HOME": str(tmp_path / "keras")})
+    with np.load(tmp_path / "keras.npz") as reference:
+        for key, ours in zip(IDX_NAMES, (*fashion[0], *fashion[1])):
+            assert reference[key].dtype == ours.dtype and np.array_equal(reference[key], ours), key
+
+
+def test_fashion_is_checked_against_its_own_checksums(fashion_dir, mnist_dir):
+    with pytest.raises(ValueError, match="train-images-idx3-ubyte.gz: checksum mismatch"):
+        load_folder(fashion_dir)  # MNIST's checksums
+    with pytest.raises(ValueError, match="train-images-idx3-ubyte.gz: checksum mismatch"):
+        data.load_fashion_mnist(mnist_dir)
+    with pytest.raises(FileNotFoundError, match="Fashion-MNIST data folder /no/such does not exist"):
+        data.load_fashion_mnist("/no/such")
+
+
+def test_fashion_environment_variable_and_keras_cache(keras_home, local_server, tmp_path, monkeypatch):
+    arrays = write_idx_folder(tmp_path / "env")
+    monkeypatch.setenv("FASHION_MNIST_DATA_DIR", str(tmp_path / "env"))
+    np.testing.assert_array_equal(data.load_fashion_mnist(verify=False)[0][1], arrays["y_train"])
+    monkeypatch.delenv("FASHION_MNIST_DATA_DIR")
+    cached = write_idx_folder(keras_home / "fashion-mnist")
+    (_, y_train), _ = data.load_fashion_mnist(verify=False, origin=local_server.url + "/")
+    np.testing.assert_array_equal(y_train, cached["y_train"])
+    assert local_server.hits == []
+
+
+def serve_idx_folder(local_server, arrays: dict[str, np.ndarray], broken: str | None = None) -> str:
+    """Serve four .gz IDX files as Keras' base URL serves Fashion-MNIST's; ``broken`` answers 500."""
+    for key, array in arrays.items():
+        name = f"/{IDX_NAMES[key]}.gz"
+        local_server.serve(name, gzip.compress(idx_bytes(array)), status=500 if key == broken else 200)
+    return local_server.url + "/"
+
+
+def test_fashion_download_lands_four_files_atomically(keras_home, local_server, tmp_path):
+    arrays = write_idx_folder(tmp_path / "source")
+    origin = serve_idx_folder(local_server, arrays)
+    (x_train, _), (_, y_test) = data.load_fashion_mnist(verify=False, origin=origin)
+    np.testing.assert_array_equal(x_train, arrays["x_train"])
+    np.testing.assert_array_equal(y_test, arrays["y_test"])
+    assert sorted(os.listdir(keras_home)) == ["fashion-mnist"]
+    assert sorted(os.listdir(keras_home / "fashion-mnist")) == sorted(f"{name}.gz" for name in IDX_NAMES.values())
+    data.load_fashion_mnist(verify=False, origin=origin)  # now from the cache
+    assert len(local_server.hits) == 4
+
+
+def test_fashion_download_that_fails_midway_or_is_not_official_leaves_nothing(keras_home, local_server, tmp_path):
+    arrays = write_idx_folder(tmp_path / "source")
+    origin = serve_idx_folder(local_server, arrays, broken="x_test")
+    with pytest.raises(FileNotFoundError) as error:
+        data.load_fashion_mnist(origin=origin)
+    for advice in ("No Fashion-MNIST data found", "data_dir=", "FASHION_MNIST_DATA_DIR", str(keras_home / "fashion-mnist")):
+        assert advice in str(error.value)
+    assert os.listdir(keras_home) == []
+    origin = serve_idx_folder(local_server, arrays)  # complete now, but not the official content
+    with pytest.raises(ValueError, match=f"download from {origin} rejected: .*checksum mismatch"):
+        data.load_fashion_mnist(origin=origin)
+    assert os.listdir(keras_home) == []
