@@ -169,8 +169,16 @@ def plot_epoch_times(seconds: dict[str, float], limit: float, ax: Axes | None = 
     return ax
 
 
-def plot_confusion_matrix(matrix: np.ndarray, ax: Axes | None = None) -> Axes:
-    """Draw a confusion matrix (rows true digit, columns predicted) with the counts written in.
+def plot_confusion_matrix(matrix: np.ndarray, class_names: list[str] | None = None, ax: Axes | None = None) -> Axes:
+    """Draw a confusion matrix (rows true class, columns predicted) with the counts written in.
+
+    Args:
+        matrix: the counts, as ``training.confusion_matrix`` returns them.
+        class_names: tick labels, one per class; the digits' indices by default.
+        ax: the Axes to draw on; a new one by default.
+
+    Returns:
+        The Axes.
 
     >>> ax = plot_confusion_matrix(np.array([[5, 1], [0, 7]]))
     >>> [text.get_text() for text in ax.texts], ax.get_ylabel()
@@ -182,10 +190,14 @@ def plot_confusion_matrix(matrix: np.ndarray, ax: Axes | None = None) -> Axes:
     for (row, col), count in np.ndenumerate(matrix):
         ax.text(col, row, f"{count}", ha="center", va="center", fontsize=8,
                 color="white" if count > matrix.max() / 2 else "black")
+    kind = "digit" if class_names is None else "class"
     ax.set_xticks(range(len(matrix)))
     ax.set_yticks(range(len(matrix)))
-    ax.set_xlabel("predicted digit")
-    ax.set_ylabel("true digit")
+    if class_names is not None:
+        ax.set_xticklabels(class_names, rotation=45, ha="right")
+        ax.set_yticklabels(class_names)
+    ax.set_xlabel(f"predicted {kind}")
+    ax.set_ylabel(f"true {kind}")
     return ax
 
 

@@ -33,6 +33,8 @@ class Target:
         tolerance: how far below ``reported`` still passes (0.003 = 0.3 points).
         minimum: an accuracy every run must reach, or 0.
         measured_on: ``"test"`` or ``"train"``, the data the figure was measured on.
+        published: where there is no tutorial's figure but published baselines, their range
+            ``(low, high)``, a sanity check the notebook makes beside the target.
 
     >>> round(Target(0.9706, tolerance=0.005).needed, 4), Target(math.nan, minimum=0.99).needed
     (0.9656, 0.99)
@@ -42,6 +44,7 @@ class Target:
     tolerance: float = 0.0
     minimum: float = 0.0
     measured_on: str = "test"
+    published: tuple[float, float] | None = None
 
     @property
     def has_reported(self) -> bool:

@@ -151,3 +151,12 @@ def test_plot_epoch_times_bars_ratios_and_limit():
     with pytest.raises(ValueError, match="need positive seconds per epoch and a positive limit"):
         plots.plot_epoch_times({"fit": 0.0}, limit=1.0)
     plt.close("all")
+
+
+def test_plot_confusion_matrix_names_the_classes():
+    names = ["T-shirt/top", "Trouser"]
+    ax = plots.plot_confusion_matrix(np.array([[9, 1], [2, 8]]), class_names=names)
+    assert [label.get_text() for label in ax.get_xticklabels()] == names
+    assert [label.get_text() for label in ax.get_yticklabels()] == names
+    assert (ax.get_xlabel(), ax.get_ylabel()) == ("predicted class", "true class")
+    plt.close("all")
