@@ -269,6 +269,13 @@ def test_cli_data_prints_the_verified_facts(mnist_dir, capsys):
     assert "training class counts: [5923, 6742, 5958, 6131, 5842, 5421, 5918, 6265, 5851, 5949]" in out
 
 
+def test_cli_data_checks_fashion_mnist_too(fashion_dir, capsys):
+    assert main(["data", "--fashion", "--data-dir", str(fashion_dir)]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("Fashion-MNIST loaded and verified against the official checksums")
+    assert "first [9 0 0 3 0 2 7 2 5 5]" in out and f"training class counts: {[6000] * 10}" in out
+
+
 def test_a_rerun_drops_old_timestamps_so_its_diff_shows_only_changed_outputs(tmp_path):
     path = tmp_path / "01_a.ipynb"
     write_notebook(path, "print('same every run')")

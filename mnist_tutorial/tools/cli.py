@@ -1,6 +1,6 @@
 """The command line: ``python -m mnist_tutorial {data,run,figures}``.
 
-``data`` loads and verifies MNIST and prints its facts; ``run`` executes the
+``data`` loads and verifies MNIST (or, with ``--fashion``, Fashion-MNIST) and prints its facts; ``run`` executes the
 notebook series in place and prints the results table; ``figures`` redraws
 the figures in img/, and the JupyterLab screenshot where Chromium is installed.
 """
@@ -16,15 +16,16 @@ ROOT = Path(__file__).resolve().parents[2]  # the checkout: notebooks/ and img/
 
 
 def command_data(args: argparse.Namespace) -> int:
-    """Load and verify MNIST, then print what was loaded."""
+    """Load and verify MNIST (or Fashion-MNIST), then print what was loaded."""
     import numpy as np
 
-    from mnist_tutorial.data import load_mnist
+    from mnist_tutorial.data import FASHION_MNIST, MNIST, load_dataset
 
+    source = FASHION_MNIST if args.fashion else MNIST
     began = time.perf_counter()
-    (x_train, y_train), (x_test, y_test) = load_mnist(args.data_dir)
+    (x_train, y_train), (x_test, y_test) = load_dataset(source, args.data_dir)
     seconds = time.perf_counter() - began
-    print(f"MNIST loaded and verified against the official checksums in {seconds:.2f} s")
+    print(f"{source.name} loaded and verified against the official checksums in {seconds:.2f} s")
     print(f"  train: images {x_train.shape} {x_train.dtype}, labels {y_train.shape}, first {y_train[:10]}")
     print(f"  test:  images {x_test.shape} {x_test.dtype}, labels {y_test.shape}, first {y_test[:10]}")
     print(f"  training class counts: {np.bincount(y_train).tolist()}")
@@ -88,8 +89,9 @@ def main(argv: list[str] | None = None) -> int:
     """Parse the command line and run a command; returns the exit status."""
     parser = argparse.ArgumentParser(prog="python -m mnist_tutorial", description=__doc__.splitlines()[0])
     commands = parser.add_subparsers(dest="command", required=True)
-    data = commands.add_parser("data", help="load and verify MNIST")
+    data = commands.add_parser("data", help="load and verify MNIST, or Fashion-MNIST")
     data.add_argument("--data-dir", type=Path, default=None, help="folder of the IDX files or mnist.npz")
+    data.add_argument("--fashion", action="store_true", help="Fashion-MNIST instead of MNIST")
     data.set_defaults(handler=command_data)
     run = commands.add_parser("run", help="execute the notebook series and print the results table")
     run.add_argument("--check", action="store_true", help="execute without overwriting the notebooks")
