@@ -20,7 +20,7 @@ endif
 # Whatever runs a notebook kernel finds the project's Python first.
 export PATH := $(abspath $(BIN)):$(PATH)
 
-.PHONY: run check test test-lax lab bench bench-training bench-images photo-accuracy seed-spread figures clean constraints
+.PHONY: run check test test-lax lab bench bench-training bench-images photo-accuracy seed-spread seed-spread-fashion figures clean constraints
 
 run: $(STAMP)
 	$(BIN)/python -m mnist_tutorial run
@@ -56,6 +56,9 @@ photo-accuracy: $(STAMP)
 
 seed-spread: $(STAMP)
 	$(BIN)/python benchmarks/seed_spread.py
+
+seed-spread-fashion: $(STAMP)
+	$(BIN)/python benchmarks/seed_spread.py --dataset fashion
 
 $(STAMP): pyproject.toml constraints.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
