@@ -259,7 +259,7 @@ def main() -> None:
     print(f"    the idiom, one step per execution: {one_s:.2f} s/epoch = {one_s / limit:.2f}x the limit, "
           f"test accuracy {one_acc:.2%}; steps_per_execution=32 is {one_s / project_s:.2f}x faster")
     print(f"    the same batches from shuffled indices: {indices_s:.2f} s/epoch = {indices_s / limit:.2f}x the limit, "
-          f"test accuracy {indices_acc:.2%}; {project_s / indices_s:.2f}x faster than the idiom")
+          f"test accuracy {indices_acc:.2%}; {indices_s / project_s:.2f} times the idiom's time")
     print(f"(d) the loop by hand:         {hand_s:.2f} s/epoch = {hand_s / limit:.2f}x the limit, "
           f"test accuracy {hand_acc:.2%}, {tutorial_s / hand_s:.2f}x faster than the tutorial code, "
           f"{project_s / hand_s:.2f}x faster than fit")
