@@ -160,7 +160,7 @@ def train_by_hand(
                 loss = loss_fn(y_batch, predictions)
             gradients = tape.gradient(loss, model.trainable_variables)
             optimizer.apply(gradients, model.trainable_variables)
-            mean_loss.update_state(loss, sample_weight=tf.shape(batch)[0])
+            mean_loss.update_state(loss, sample_weight=tf.shape(x_batch)[0])
             metric.update_state(y_batch, predictions)
 
     history: dict[str, list[float]] = {"loss": [], metric.name: []}
