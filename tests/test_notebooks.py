@@ -142,8 +142,13 @@ def test_notebook_06_writes_out_the_loop_that_train_by_hand_runs():
     from mnist_tutorial.training import train_by_hand
 
     package = {line.strip() for line in inspect.getsource(train_by_hand).splitlines()}
-    code = code_of(nbformat.read(NOTEBOOKS / "06_training_loop_by_hand.ipynb", as_version=4))
-    step = code[code.index("def train_step("):].split("\n\n")[0].splitlines()[1:]
+    notebook = nbformat.read(NOTEBOOKS / "06_training_loop_by_hand.ipynb", as_version=4)
+    code = code_of(notebook)
+    cell = next(cell.source for cell in notebook.cells if "def train_step(" in cell.source)
+    body = cell[cell.index("def train_step("):].splitlines()[1:]
+    step = [line for line in body[:next((i for i, line in enumerate(body) if line and not line[0].isspace()), None)]
+            if line.strip()]
+    assert len(step) == 7  # the tape, the forward pass, the loss, the gradients, the update, two metrics
     for line in step:  # the forward pass, the loss, the gradients, the update, the metric (named for what it is)
         line = line.replace("accuracy.update_state", "metric.update_state")
         assert line.strip() in package, f"train_by_hand lacks the notebook's step line {line.strip()!r}"

@@ -43,7 +43,8 @@ def test_run_series_executes_in_place_and_collects_results(tmp_path):
                              log=lambda *args, **kwargs: logged.append(" ".join(args)))
     assert [row["notebook"] for row in rows] == ["01_a", "02_b"]
     assert rows[0] == {"notebook": "01_a", "model": "tiny", "params": 10, "epochs": 1, "seconds": 0.1, "accuracy": 0.99,
-                       "target": {"reported": 0.98, "tolerance": 0.003, "minimum": 0.0, "measured_on": "test"}}
+                       "target": {"reported": 0.98, "tolerance": 0.003, "minimum": 0.0, "measured_on": "test",
+                                  "published": None}}
     executed = nbformat.read(tmp_path / "01_a.ipynb", as_version=4)
     assert executed.cells[1].outputs[0].text == "42\n"
     assert all("execution" not in cell.metadata for cell in executed.cells)  # no timestamps to diff
