@@ -111,10 +111,11 @@ def train_by_hand(
 ) -> dict[str, list[float]]:
     """Train ``model`` as ``fit`` does on ``shuffled_batches``, in a loop written by hand: one graph call per epoch.
 
-    Each epoch draws a new order of the samples, the very orders ``shuffled_batches`` draws after
-    the same seed (``tf.data`` shuffles indices as it shuffles images), and one ``tf.function`` runs
-    every batch's step. With ``keras.optimizers.RMSprop()`` it learns the weights ``fit`` learns,
-    to the last bit; notebook 06 builds it stage by stage.
+    Each epoch draws a new order of the samples, the very orders a loop over ``shuffled_batches``
+    draws after the same seed (``tf.data`` shuffles indices as it shuffles images), and one
+    ``tf.function`` runs every batch's step. With ``keras.optimizers.RMSprop()`` its first epoch
+    learns the weights ``fit``'s first epoch learns, to the last bit (later epochs differ: ``fit``
+    trains on every other order the dataset draws). Notebook 06 builds it stage by stage.
 
     Args:
         model: a Keras model, built.
