@@ -19,20 +19,24 @@ from pathlib import Path
 import matplotlib
 import pytest
 
+from mnist_tutorial.data import FASHION_MNIST, MNIST
+
 matplotlib.use("Agg")
 
 SHARED_DATA = Path(__file__).resolve().parent.parent / "shared" / "data"
-DATASETS = {"MNIST": ("MNIST_DATA_DIR", "mnist", " or mnist.npz"), "Fashion-MNIST": ("FASHION_MNIST_DATA_DIR", "fashion-mnist", "")}
+SHARED_FOLDERS = ((MNIST, "mnist"), (FASHION_MNIST, "fashion-mnist"))  # each dataset's folder in ../shared/data
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    for name, (variable, shared, alternative) in DATASETS.items():
+    for source, shared in SHARED_FOLDERS:
+        variable = source.env_var
         if not os.environ.get(variable) and (SHARED_DATA / shared).is_dir():
             os.environ[variable] = str(SHARED_DATA / shared)
         folder = os.environ.get(variable)
         if not folder or not Path(folder).is_dir():
+            alternative = f" or {source.keras_cache}" if source.is_npz else ""
             raise pytest.UsageError(
-                f"The tests read {name} from a folder and never download it, but {variable}={folder!r} "
+                f"The tests read {source.name} from a folder and never download it, but {variable}={folder!r} "
                 f"is not a folder. Set {variable} to a folder holding the four official IDX files "
                 f"(train-images-idx3-ubyte.gz ...){alternative}."
             )

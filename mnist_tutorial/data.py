@@ -452,19 +452,19 @@ def load_dataset(
     if os.environ.get(source.env_var):
         return load_folder(os.environ[source.env_var], verify, source)
     cache = keras_cache_path(source)
-    if cache.is_file() if source.is_npz else all(_find_idx(cache, name) for name in IDX_NAMES.values()):
-        return load_npz(cache, verify, source) if source.is_npz else load_idx_folder(cache, verify, source)
-    try:
-        download(source, cache, origin, file_hash, verify)
-    except ConnectionError as error:
-        files = ", ".join(f"{name}.gz" for name in IDX_NAMES.values())
-        keras_form = f"copy Keras' {source.keras_cache} to {cache}" if source.is_npz else f"copy the four .gz files to {cache}"
-        raise FileNotFoundError(
-            f"No {source.name} data found and the download failed ({error}). Provide the data in one of these ways: "
-            f"pass data_dir=... a folder holding the four official IDX files ({files})"
-            f"{' or ' + source.keras_cache if source.is_npz else ''}; or set the environment variable "
-            f"{source.env_var} to such a folder; or {keras_form}."
-        ) from error
+    cached = cache.is_file() if source.is_npz else all(_find_idx(cache, name) for name in IDX_NAMES.values())
+    if not cached:
+        try:
+            download(source, cache, origin, file_hash, verify)
+        except ConnectionError as error:
+            files = ", ".join(f"{name}.gz" for name in IDX_NAMES.values())
+            keras_form = f"copy Keras' {source.keras_cache} to {cache}" if source.is_npz else f"copy the four .gz files to {cache}"
+            raise FileNotFoundError(
+                f"No {source.name} data found and the download failed ({error}). Provide the data in one of these "
+                f"ways: pass data_dir=... a folder holding the four official IDX files ({files})"
+                f"{' or ' + source.keras_cache if source.is_npz else ''}; or set the environment variable "
+                f"{source.env_var} to such a folder; or {keras_form}."
+            ) from error
     return load_npz(cache, verify, source) if source.is_npz else load_idx_folder(cache, verify, source)
 
 
