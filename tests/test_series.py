@@ -293,3 +293,57 @@ def test_a_rerun_drops_old_timestamps_so_its_diff_shows_only_changed_outputs(tmp
 def test_the_readme_states_the_runners_cell_time_limit():
     readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
     assert f"`--cell-timeout` (default {series.CELL_TIMEOUT} s" in readme
+
+
+def test_with_seed_substitutes_the_seed_in_a_copy_only(tmp_path):
+    before = write_notebook(tmp_path / "01_a.ipynb", "SEED = 0  # chosen once\nprint(f'seed {SEED}')")
+    notebook = series.execute_notebook(tmp_path / "01_a.ipynb", seed=3)
+    assert notebook.cells[1].source.startswith("SEED = 3  # chosen once") and notebook.cells[1].outputs[0].text == "seed 3\n"
+    assert (tmp_path / "01_a.ipynb").read_bytes() == before
+
+
+@pytest.mark.parametrize("sources", [("print('no seed')",), ("SEED = 0", "SEED = 1")])
+def test_with_seed_needs_exactly_one_seed_line(sources):
+    notebook = new_notebook(cells=[new_code_cell(source) for source in sources])
+    with pytest.raises(ValueError, match="exactly one line 'SEED = <number>'"):
+        series.with_seed(notebook, 1)
+
+
+def test_every_notebook_of_the_series_takes_another_seed():
+    for path in series.find_notebooks(Path(__file__).resolve().parents[1] / "notebooks"):
+        changed = series.with_seed(nbformat.read(path, as_version=4), 7)
+        assert "SEED = 7  # chosen once" in changed.cells[3].source, path.name
+
+
+def test_a_run_with_another_seed_writes_nothing_and_reports_every_failing_notebook(tmp_path, capsys):
+    first = write_notebook(tmp_path / "01_a.ipynb", "SEED = 0", "assert SEED == 0, f'fails with seed {SEED}'")
+    second = write_notebook(tmp_path / "02_b.ipynb", "SEED = 0", TABLE.format(accuracy=0.99))
+    third = write_notebook(tmp_path / "03_c.ipynb", "SEED = 0", "assert SEED < 2, 'also fails'")
+    (tmp_path / "results.json").write_text("[]\n")
+    assert main(["run", "--check", "--seed", "2", "--notebooks", str(tmp_path)]) == 1
+    out, err = capsys.readouterr()
+    assert "with SEED = 2 in copies of the notebooks" in out
+    assert err.strip().startswith("with seed 2, 2 of 3 notebooks failed:")
+    assert "AssertionError: fails with seed 2" in err and "AssertionError: also fails" in err
+    assert [(tmp_path / name).read_bytes() for name in ("01_a.ipynb", "02_b.ipynb", "03_c.ipynb")] == [first, second, third]
+    assert (tmp_path / "results.json").read_text() == "[]\n" and not (tmp_path / "machine.json").exists()
+
+
+def test_results_are_recorded_as_each_notebook_completes(tmp_path):
+    """Notebook 07 reads 02's and 05's figures from results.json: it must see this run's, not the last run's."""
+    (tmp_path / "results.json").write_text(json.dumps([{"notebook": "01_a", "model": "old"},
+                                                       {"notebook": "02_b", "model": "last run's"},
+                                                       {"notebook": "03_gone", "model": "gone"}]))
+    write_notebook(tmp_path / "01_a.ipynb", TABLE.format(accuracy=0.99))
+    write_notebook(tmp_path / "02_b.ipynb", "import json\nprint([row['model'] for row in json.load(open('results.json'))])")
+    series.run_series(tmp_path, results_path=tmp_path / "results.json", log=lambda *a, **k: None)
+    assert nbformat.read(tmp_path / "02_b.ipynb", as_version=4).cells[1].outputs[0].text == "['tiny', \"last run's\"]\n"
+    assert [row["model"] for row in json.loads((tmp_path / "results.json").read_text())] == ["tiny"]
+
+
+def test_cli_run_records_the_machine_beside_the_outputs(tmp_path):
+    write_notebook(tmp_path / "01_a.ipynb", TABLE.format(accuracy=0.99))
+    assert main(["run", "--notebooks", str(tmp_path)]) == 0
+    machine = json.loads((tmp_path / "machine.json").read_text())
+    assert set(machine) == {"fingerprint", "instruction_set"} and len(machine["fingerprint"]) == 16
+    assert main(["fingerprint", "--notebooks", str(tmp_path)]) == 0

@@ -2,6 +2,8 @@
 
 ``series`` executes the notebooks in place (``python -m mnist_tutorial run``),
 ``figures`` redraws img/ (``python -m mnist_tutorial figures``), ``lab`` opens
-notebooks in JupyterLab in headless Chromium, and ``cli`` is the command line.
+notebooks in JupyterLab in headless Chromium, ``fingerprint`` tells machines that
+compute alike, ``nbval_outputs`` (a pytest plugin) compares the notebooks' outputs
+strictly where they do, and ``cli`` is the command line.
 None of it is imported by ``import mnist_tutorial``.
 """

@@ -1,18 +1,21 @@
-"""The command line: ``python -m mnist_tutorial {data,run,figures}``.
+"""The command line: ``python -m mnist_tutorial {data,run,fingerprint,figures}``.
 
 ``data`` loads and verifies MNIST (or, with ``--fashion``, Fashion-MNIST) and prints its facts; ``run`` executes the
-notebook series in place and prints the results table; ``figures`` redraws
-the figures in img/, and the JupyterLab screenshot where Chromium is installed.
+notebook series in place and prints the results table (``--check --seed N``: copies with another seed, files
+untouched); ``fingerprint`` compares this machine's with the one that executed the committed outputs; ``figures``
+redraws the figures in img/, and the JupyterLab screenshot where Chromium is installed.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]  # the checkout: notebooks/ and img/
+MACHINE_FILE = "machine.json"  # beside the notebooks: the fingerprint of the machine that executed them
 
 
 def command_data(args: argparse.Namespace) -> int:
@@ -34,17 +37,23 @@ def command_data(args: argparse.Namespace) -> int:
 
 def command_run(args: argparse.Namespace) -> int:
     """Execute the notebooks and print the results table."""
+    from mnist_tutorial.tools.fingerprint import fingerprint, instruction_set
     from mnist_tutorial.tools.series import (CELL_TIMEOUT, RunFailed, RunInterrupted, markdown_table, passed,
-                                             run_series)
+                                             run_series, write_atomically)
 
-    mode = "checking (files untouched)" if args.check else "executing in place"
-    print(f"Notebook series in {args.notebooks}, {mode}", flush=True)
+    in_place = not args.check and args.seed is None
+    mode = "executing in place" if in_place else "checking (files untouched)"
+    seeded = "" if args.seed is None else f", with SEED = {args.seed} in copies of the notebooks"
+    print(f"Notebook series in {args.notebooks}, {mode}{seeded}", flush=True)
     began = time.perf_counter()
-    results = None if args.check else args.notebooks / "results.json"
     try:
-        rows = run_series(args.notebooks, check=args.check, results_path=results,
-                          cell_timeout=args.cell_timeout or CELL_TIMEOUT)
-    except (RunFailed, FileNotFoundError) as error:
+        machine = {"fingerprint": fingerprint(), "instruction_set": instruction_set()} if in_place else None
+        rows = run_series(args.notebooks, check=not in_place,
+                          results_path=args.notebooks / "results.json" if in_place else None,
+                          cell_timeout=args.cell_timeout or CELL_TIMEOUT, seed=args.seed)
+        if machine is not None:  # the committed outputs say which machine kind made them
+            write_atomically(json.dumps(machine, indent=2) + "\n", args.notebooks / MACHINE_FILE)
+    except (RunFailed, FileNotFoundError, RuntimeError, OSError, ValueError) as error:
         print(f"\n{error}", file=sys.stderr)
         return 1
     except RunInterrupted as stop:
@@ -53,6 +62,28 @@ def command_run(args: argparse.Namespace) -> int:
     print(f"\nAll notebooks ran in {time.perf_counter() - began:.0f} s.\n")
     print(markdown_table(rows))
     return 0 if all(passed(row) for row in rows) else 1
+
+
+def committed_machine(notebooks: Path) -> dict:
+    """The machine that executed the committed outputs, as the runner recorded it; empty if it recorded none."""
+    try:
+        return json.loads((notebooks / MACHINE_FILE).read_text())
+    except (OSError, ValueError):
+        return {}
+
+
+def command_fingerprint(args: argparse.Namespace) -> int:
+    """Print this machine's fingerprint beside the committed one's; exit 1 where they differ."""
+    from mnist_tutorial.tools.fingerprint import fingerprint, instruction_set
+
+    here, committed = fingerprint(), committed_machine(args.notebooks)
+    print(f"this machine:          {here} ({instruction_set()})")
+    print(f"the committed outputs: {committed.get('fingerprint', 'not recorded')} "
+          f"({committed.get('instruction_set', 'unknown')})")
+    same = here == committed.get("fingerprint")
+    print("the same: make test compares every output digit for digit" if same else
+          "different: make test runs every cell and every check, but compares no digits (make test-strict shows them)")
+    return 0 if same else 1
 
 
 def command_figures(args: argparse.Namespace) -> int:
@@ -100,7 +131,12 @@ def main(argv: list[str] | None = None) -> int:
     run.add_argument("--cell-timeout", type=positive_seconds, default=None, metavar="SECONDS",
                      help="stop a notebook whose cell runs longer than this "
                           "(default: mnist_tutorial.tools.series.CELL_TIMEOUT)")
+    run.add_argument("--seed", type=int, default=None, metavar="N",
+                     help="run copies of the notebooks with SEED = N and report every check; writes nothing")
     run.set_defaults(handler=command_run)
+    machine = commands.add_parser("fingerprint", help="this machine's fingerprint against the committed outputs'")
+    machine.add_argument("--notebooks", type=Path, default=ROOT / "notebooks", help="the notebooks' folder")
+    machine.set_defaults(handler=command_fingerprint)
     figures = commands.add_parser("figures", help="redraw the figures in img/")
     figures.add_argument("--output", type=Path, default=ROOT / "img", help="where to write them")
     figures.add_argument("--data-dir", type=Path, default=None, help="folder of the IDX files or mnist.npz")

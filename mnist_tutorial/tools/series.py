@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import atexit
 import contextlib
+import copy
 import json
 import os
 import re
@@ -81,22 +82,52 @@ async def _shut_down(client: nbclient.NotebookClient) -> None:
 
 
 ANSI_ESCAPE = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
+#: The line of a notebook's setup cell that chooses its seed: ``SEED = 0``.
+SEED_LINE = re.compile(r"^SEED = \d+\b", re.M)
 
 
-def execute_notebook(path: str | os.PathLike, cell_timeout: int = CELL_TIMEOUT) -> nbformat.NotebookNode:
+def with_seed(notebook: nbformat.NotebookNode, seed: int) -> nbformat.NotebookNode:
+    """Return a copy of ``notebook`` whose one ``SEED = ...`` line sets ``seed`` instead; the original is unchanged.
+
+    Raises:
+        ValueError: unless exactly one line of the notebook's code starts with ``SEED = <number>``.
+
+    >>> notebook = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("SEED = 0  # chosen once")])
+    >>> with_seed(notebook, 3).cells[0].source, notebook.cells[0].source
+    ('SEED = 3  # chosen once', 'SEED = 0  # chosen once')
+    """
+    if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
+        raise ValueError(f"seed must be a non-negative integer, got {seed!r}")
+    found = [(cell, len(SEED_LINE.findall(cell.source))) for cell in notebook.cells if cell.cell_type == "code"]
+    if sum(count for _, count in found) != 1:
+        raise ValueError(f"a notebook run with another seed needs exactly one line 'SEED = <number>' in its code, "
+                         f"found {sum(count for _, count in found)}")
+    changed = copy.deepcopy(notebook)
+    for cell in changed.cells:
+        if cell.cell_type == "code":
+            cell.source = SEED_LINE.sub(f"SEED = {seed}", cell.source)
+    return changed
+
+
+def execute_notebook(path: str | os.PathLike, cell_timeout: int = CELL_TIMEOUT,
+                     seed: int | None = None) -> nbformat.NotebookNode:
     """Execute a notebook in its own folder and return it with fresh outputs; the file is not touched.
 
     The cells keep no execution timestamps (nbclient's ``record_timing`` is
     off, and old ones are dropped), so a re-run differs only where outputs did.
+    With ``seed``, a copy runs with that seed in place of its own (``with_seed``).
     The kernel is shut down however the run ends.
 
     Raises:
         RunFailed: a cell raised (the message ends with the last lines of its
             error), ran longer than ``cell_timeout`` seconds, or the kernel died.
         RunInterrupted: SIGINT or SIGTERM arrived while the notebook ran.
+        ValueError: ``seed`` was given, but the notebook has no one ``SEED = ...`` line.
     """
     path = Path(path)
     notebook = nbformat.read(path, as_version=4)
+    if seed is not None:
+        notebook = with_seed(notebook, seed)
     for cell in notebook.cells:  # a re-run's diff should show changed outputs, not new timestamps
         cell.metadata.pop("execution", None)
     return asyncio.run(_execute(notebook, path, cell_timeout))
@@ -247,26 +278,37 @@ def run_series(
     results_path: str | os.PathLike | None = None,
     log=print,
     cell_timeout: int = CELL_TIMEOUT,
+    seed: int | None = None,
 ) -> list[dict]:
     """Execute every notebook of the series in order and return all result rows.
 
     Takes the notebooks' folder; ``check=True`` leaves the files untouched.
-    Each completed notebook replaces its file (unless ``check``); the rows
-    are also written as JSON to ``results_path`` if given. Stops at the
+    Each completed notebook replaces its file (unless ``check``), and its rows
+    replace its rows in the JSON file ``results_path``, if given, at once: a
+    later notebook that reads that file (07 reads 02's and 05's) sees this
+    run's figures. Stops at the
     first notebook that fails, and leaves that notebook's file as it was.
+    With ``seed``, copies of the notebooks run with that seed in place of
+    their own (``with_seed``), nothing is written, and every notebook runs
+    even after one has failed, so that each one's checks are reported.
 
     Raises:
         FileNotFoundError: no ``NN_*.ipynb`` notebooks in ``folder``.
         RunFailed: a notebook failed (see ``execute_notebook``), or its file
-            or ``results_path`` could not be written.
+            or ``results_path`` could not be written; with ``seed``, after the
+            last notebook, naming every one that failed.
         RunInterrupted: Ctrl-C or SIGTERM; the message says which notebook
             was left as it was and which were already updated.
     """
     notebooks = find_notebooks(folder)
     if not notebooks:
         raise FileNotFoundError(f"no notebooks named NN_*.ipynb in {folder}")
+    if seed is not None:
+        check, results_path = True, None  # the copies with another seed are never written
     rows: list[dict] = []
+    failures: list[str] = []
     updated: list[str] = []
+    earlier = _read_rows(results_path)  # the last run's rows, each replaced as its notebook completes
     running: Path | None = None  # the notebook being executed, while its progress line is open
     start = time.perf_counter()
     try:
@@ -276,19 +318,28 @@ def run_series(
                 log(f"[{number}/{len(notebooks)}] {path.name} ...", end="", flush=True)
                 began = time.perf_counter()
                 try:
-                    notebook = execute_notebook(path, cell_timeout)
+                    notebook = execute_notebook(path, cell_timeout, seed)
                 except RunFailed as failure:
                     log(" FAILED")
-                    raise RunFailed(f"{failure}\n{path.name} was left as it was.") from None
+                    if seed is None:
+                        raise RunFailed(f"{failure}\n{path.name} was left as it was.") from None
+                    failures.append(str(failure))
+                    running = None
+                    continue
                 if not check:
                     _write(notebook, path)
                     updated.append(path.name)
                 rows += [{"notebook": path.stem, **row} for row in result_rows(notebook)]
+                if results_path is not None:
+                    to_come = {later.stem for later in notebooks[number:]}
+                    later = [row for row in earlier if row.get("notebook") in to_come]
+                    _write_text(json.dumps(rows + later, indent=2) + "\n", Path(results_path))
                 now = time.perf_counter()
                 log(f" done in {now - began:.0f} s (total {now - start:.0f} s)")
                 running = None
-            if results_path is not None:
-                _write_text(json.dumps(rows, indent=2) + "\n", Path(results_path))
+            if failures:
+                raise RunFailed(f"with seed {seed}, {len(failures)} of {len(notebooks)} notebooks failed:\n\n"
+                                + "\n\n".join(failures))
     except RunInterrupted as stop:
         if running is not None:
             log(" interrupted")
@@ -297,6 +348,15 @@ def run_series(
         raise RunInterrupted(f"interrupted by {signal.Signals(stop.signum).name} {where}; {done}",
                              stop.signum) from None
     return rows
+
+
+def _read_rows(path: str | os.PathLike | None) -> list[dict]:
+    """The rows of a results file, or none if there is no such file or it holds no list of rows."""
+    try:
+        rows = json.loads(Path(path).read_text()) if path is not None else []
+    except (OSError, ValueError):
+        return []
+    return [row for row in rows if isinstance(row, dict)] if isinstance(rows, list) else []
 
 
 @contextlib.contextmanager
