@@ -1,5 +1,6 @@
 """Tests for mnist_tutorial.models: the builders and the recipes match the tutorials."""
 
+import ast
 import json
 from pathlib import Path
 
@@ -7,7 +8,8 @@ import keras
 import numpy as np
 import pytest
 
-from mnist_tutorial.models import RECIPES, STEPS_PER_EXECUTION, build_convnet, build_mlp
+from mnist_tutorial.models import (CONVNET_EPOCHS, CONVNET_PEAK_LEARNING_RATE, RECIPES, STEPS_PER_EXECUTION,
+                                   build_classic_convnet, build_convnet, build_mlp, multiply_adds, one_cycle)
 
 
 def layer_summary(model):
@@ -43,10 +45,52 @@ def test_bad_layer_sizes(hidden):
 def test_convnet_layers_and_shape():
     model = build_convnet()
     assert model(np.zeros((3, 28, 28, 1), np.float32)).shape == (3, 10)
+    assert [layer.name for layer in model.layers] == ["shift", "conv_1", "conv_2", "flatten", "dropout", "hidden", "output"]
+    assert model.get_layer("conv_1").output.shape == (None, 12, 12, 32)
+    assert model.get_layer("conv_2").output.shape == (None, 5, 5, 64)
+    assert model.count_params() == (25 * 32 + 32) + (9 * 32 * 64 + 64) + (1600 * 128 + 128) + (128 * 10 + 10)
+    assert multiply_adds(model) == 144 * 25 * 32 + 25 * 9 * 32 * 64 + 1600 * 128 + 128 * 10
+    assert model.get_layer("dropout").rate == 0.25
+
+
+def test_the_convnet_shifts_only_while_training():
+    image = np.zeros((1, 28, 28, 1), np.float32)
+    image[0, 10:18, 12:16] = 1.0
+    shift = build_convnet().get_layer("shift")
+    assert np.array_equal(np.asarray(shift(image, training=False)), image)
+    assert not np.array_equal(np.asarray(shift(np.repeat(image, 8, axis=0), training=True)), np.repeat(image, 8, axis=0))
+
+
+def test_the_convnet_learns_on_a_one_cycle_schedule_over_its_epochs():
+    optimizer = build_convnet(steps_per_epoch=100, epochs=5).optimizer
+    assert isinstance(optimizer, keras.optimizers.Adam)
+    assert optimizer.get_config()["learning_rate"]["config"] == one_cycle(500, CONVNET_PEAK_LEARNING_RATE).get_config()
+    schedule = one_cycle(500, CONVNET_PEAK_LEARNING_RATE)
+    rates = [float(schedule(step)) for step in (0, 50, 100, 300, 500)]
+    assert rates[0] == 0.0 and rates[1] == pytest.approx(CONVNET_PEAK_LEARNING_RATE / 2)
+    assert rates[2] == pytest.approx(CONVNET_PEAK_LEARNING_RATE) and rates[4] == pytest.approx(0.0, abs=1e-9)
+    assert rates[2] > rates[3] > rates[4]
+    assert CONVNET_EPOCHS == 5
+
+
+@pytest.mark.parametrize("total_steps, peak, warmup", [(0, 0.01, 0.2), (10.5, 0.01, 0.2), (10, 0.0, 0.2), (10, 0.01, 1.0)])
+def test_one_cycle_rejects_bad_settings(total_steps, peak, warmup):
+    with pytest.raises(ValueError, match="total_steps must be a positive integer|need peak > 0"):
+        one_cycle(total_steps, peak, warmup)
+
+
+def test_the_classic_convnet_is_kept_as_the_reference():
+    model = build_classic_convnet()
     assert [layer.name for layer in model.layers] == [
         "conv_1", "pool_1", "conv_2", "pool_2", "flatten", "dropout_1", "hidden", "dropout_2", "output"]
     assert model.get_layer("conv_2").output.shape == (None, 11, 11, 64)
-    assert model.count_params() == (9 * 32 + 32) + (9 * 32 * 64 + 64) + (1600 * 128 + 128) + (128 * 10 + 10)
+    assert model.count_params() == 225_034
+    assert multiply_adds(model) == 26 * 26 * 9 * 32 + 11 * 11 * 288 * 64 + 1600 * 128 + 128 * 10
+
+
+def test_multiply_adds_needs_a_built_model():
+    with pytest.raises(ValueError, match="layer 'dense' is not built"):
+        multiply_adds(keras.Sequential([keras.layers.Dense(3, name="dense")]))
 
 
 EXPECTED = {  # how each tutorial trained (what it reported is in mnist_tutorial.results.TARGETS)
@@ -83,11 +127,26 @@ def notebook_code(name: str, marker: str) -> str:
 
 
 def test_notebook_05_builds_and_compiles_the_same_convnet_as_build_convnet():
-    namespace = {"keras": keras, "set_seed": lambda seed: None, "SEED": 0}
+    import math
+
+    namespace = {"keras": keras, "set_seed": lambda seed: None, "SEED": 0, "math": math, "plt": _NoPlot(),
+                 "x_train": np.zeros((60_000, 1))}
     exec(notebook_code("05_convnet.ipynb", 'name="convnet"'), namespace)  # the cell that builds it
+    exec(notebook_code("05_convnet.ipynb", "schedule = keras.optimizers"), namespace)  # its schedule
+    fit_cell = ast.parse(notebook_code("05_convnet.ipynb", "convnet.compile("))
+    [compile_call] = [node for node in fit_cell.body if isinstance(node, ast.Expr) and "compile" in ast.unparse(node)]
+    exec(ast.unparse(compile_call), namespace)
     written, built = namespace["convnet"], build_convnet()
     assert [(type(layer).__name__, layer.get_config()) for layer in written.layers] == [
         (type(layer).__name__, layer.get_config()) for layer in built.layers]
-    compile_line = next(line for line in notebook_code("05_convnet.ipynb", "convnet.compile(").splitlines()
-                        if "convnet.compile(" in line)
-    assert f'optimizer="{type(built.optimizer).__name__.lower()}", loss="{built.loss}", metrics=["accuracy"]' in compile_line
+    assert namespace["epochs"] == CONVNET_EPOCHS
+    settings = [{**model.optimizer.get_config(), "name": None} for model in (written, built)]  # names count up
+    assert settings[0] == settings[1]  # Adam, and the schedule's every setting
+    assert (written.loss, written.steps_per_execution) == (built.loss, built.steps_per_execution)
+
+
+class _NoPlot:
+    """Stands in for matplotlib.pyplot where a notebook cell draws: every call does nothing."""
+
+    def __getattr__(self, name):
+        return lambda *args, **kwargs: None

@@ -14,7 +14,7 @@ import numpy as np
 
 from mnist_tutorial import plots
 from mnist_tutorial.images import prepare_image, read_image
-from mnist_tutorial.models import RECIPES, build_convnet
+from mnist_tutorial.models import CONVNET_BATCH_SIZE, RECIPES, build_convnet
 from mnist_tutorial.preprocessing import scale
 from mnist_tutorial.training import confusion_matrix, predict_classes, set_seed, shuffled_batches
 
@@ -82,8 +82,8 @@ def make_figures(
     written.append(_save(fig, folder / FIGURES[5]))
 
     set_seed(seed)
-    convnet = build_convnet()
-    convnet.fit(shuffled_batches(scale(x_fit)[..., np.newaxis], y_fit, 128), epochs=conv_epochs, shuffle=False,
-                verbose=0)
+    convnet = build_convnet(steps_per_epoch=-(-len(x_fit) // CONVNET_BATCH_SIZE), epochs=conv_epochs)
+    convnet.fit(shuffled_batches(scale(x_fit)[..., np.newaxis], y_fit, CONVNET_BATCH_SIZE), epochs=conv_epochs,
+                shuffle=False, verbose=0)
     written.append(_save(plots.plot_filters(convnet.get_layer("conv_1").get_weights()[0]), folder / FIGURES[6]))
     return written
