@@ -20,7 +20,7 @@ endif
 # Whatever runs a notebook kernel finds the project's Python first.
 export PATH := $(abspath $(BIN)):$(PATH)
 
-.PHONY: run check test test-strict test-lax fingerprint lab bench bench-training bench-images photo-accuracy seed-spread seed-spread-fashion figures clean constraints
+.PHONY: run check test test-strict test-lax fingerprint lab bench bench-training bench-convnet bench-isa bench-images photo-accuracy seed-spread seed-spread-fashion figures clean constraints
 
 run: $(STAMP)
 	$(BIN)/python -m mnist_tutorial run
@@ -56,6 +56,12 @@ bench: $(STAMP)
 
 bench-training: $(STAMP)
 	$(BIN)/python benchmarks/bench_training.py
+
+bench-convnet: $(STAMP)
+	$(BIN)/python benchmarks/bench_convnet.py
+
+bench-isa: $(STAMP)
+	$(BIN)/python benchmarks/bench_isa.py
 
 bench-images: $(STAMP)
 	$(BIN)/python benchmarks/bench_images.py
