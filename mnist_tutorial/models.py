@@ -177,7 +177,7 @@ def multiply_adds(model: keras.Model) -> int:
     Raises:
         ValueError: if the model is not built (its layers have no output shapes yet).
 
-    >>> multiply_adds(build_mlp((512,), input_shape=(784,)))
+    >>> multiply_adds(keras.Sequential([keras.Input((784,)), keras.layers.Dense(512), keras.layers.Dense(10)]))
     406528
     """
     total = 0

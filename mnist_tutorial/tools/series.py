@@ -130,7 +130,11 @@ def execute_notebook(path: str | os.PathLike, cell_timeout: int = CELL_TIMEOUT,
         notebook = with_seed(notebook, seed)
     for cell in notebook.cells:  # a re-run's diff should show changed outputs, not new timestamps
         cell.metadata.pop("execution", None)
-    return asyncio.run(_execute(notebook, path, cell_timeout))
+    execution = _execute(notebook, path, cell_timeout)
+    try:
+        return asyncio.run(execution)
+    finally:
+        execution.close()  # a signal that comes before asyncio.run starts it must not leave it unawaited
 
 
 async def _execute(notebook: nbformat.NotebookNode, path: Path, cell_timeout: int) -> nbformat.NotebookNode:
