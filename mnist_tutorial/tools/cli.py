@@ -15,7 +15,6 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]  # the checkout: notebooks/ and img/
-MACHINE_FILE = "machine.json"  # beside the notebooks: the fingerprint of the machine that executed them
 
 
 def command_data(args: argparse.Namespace) -> int:
@@ -37,7 +36,7 @@ def command_data(args: argparse.Namespace) -> int:
 
 def command_run(args: argparse.Namespace) -> int:
     """Execute the notebooks and print the results table."""
-    from mnist_tutorial.tools.fingerprint import fingerprint, instruction_set
+    from mnist_tutorial.tools.fingerprint import MACHINE_FILE, fingerprint, instruction_set
     from mnist_tutorial.tools.series import (CELL_TIMEOUT, RunFailed, RunInterrupted, markdown_table, passed,
                                              run_series, write_atomically)
 
@@ -64,19 +63,11 @@ def command_run(args: argparse.Namespace) -> int:
     return 0 if all(passed(row) for row in rows) else 1
 
 
-def committed_machine(notebooks: Path) -> dict:
-    """The machine that executed the committed outputs, as the runner recorded it; empty if it recorded none."""
-    try:
-        return json.loads((notebooks / MACHINE_FILE).read_text())
-    except (OSError, ValueError):
-        return {}
-
-
 def command_fingerprint(args: argparse.Namespace) -> int:
     """Print this machine's fingerprint beside the committed one's; exit 1 where they differ."""
-    from mnist_tutorial.tools.fingerprint import fingerprint, instruction_set
+    from mnist_tutorial.tools.fingerprint import MACHINE_FILE, committed_machine, fingerprint, instruction_set
 
-    here, committed = fingerprint(), committed_machine(args.notebooks)
+    here, committed = fingerprint(), committed_machine(args.notebooks / MACHINE_FILE)
     print(f"this machine:          {here} ({instruction_set()})")
     print(f"the committed outputs: {committed.get('fingerprint', 'not recorded')} "
           f"({committed.get('instruction_set', 'unknown')})")

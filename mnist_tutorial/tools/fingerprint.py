@@ -25,6 +25,7 @@ Run: ``python -m mnist_tutorial.tools.fingerprint`` prints the digest.
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -33,6 +34,21 @@ import sys
 NOTEBOOK_ENVIRONMENT = {"TF_CPP_MIN_LOG_LEVEL": "3", "TF_ENABLE_ONEDNN_OPTS": "0"}
 #: Hex digits of the SHA-256 digest that are kept: enough to tell machines apart, short enough to read.
 DIGITS = 16
+#: The file beside the notebooks where the runner records the machine that executed them.
+MACHINE_FILE = "machine.json"
+
+
+def committed_machine(path: str | os.PathLike) -> dict:
+    """Return the machine the runner recorded in ``path`` (a ``MACHINE_FILE``), or {} if there is none to read.
+
+    >>> committed_machine("/no/such/machine.json")
+    {}
+    """
+    try:
+        machine = json.loads(open(path, encoding="utf-8").read())
+    except (OSError, ValueError):
+        return {}
+    return machine if isinstance(machine, dict) else {}
 
 
 def instruction_set() -> str:

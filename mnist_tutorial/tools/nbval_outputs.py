@@ -11,10 +11,11 @@ in its summary, with both digests and the command that forces strict. ``--output
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import pytest
+
+from mnist_tutorial.tools.fingerprint import MACHINE_FILE
 
 NOTEBOOKS = Path(__file__).resolve().parents[2] / "notebooks"
 OUTPUTS = pytest.StashKey[tuple[str, str]]()  # (mode, the line that says why)
@@ -26,26 +27,20 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                     help="how nbval compares the notebooks' outputs: strict (every digit), lax (none; every cell and "
                          "every check still runs), or auto: strict where this machine's fingerprint is the committed "
                          "one, else lax (the default)")
-    group.addoption("--machine-file", default=str(NOTEBOOKS / "machine.json"),
+    group.addoption("--machine-file", default=str(NOTEBOOKS / MACHINE_FILE),
                     help="the committed outputs' machine fingerprint, as the runner wrote it")
 
 
-def outputs_mode(config: pytest.Config, here: str | None = None) -> tuple[str, str]:
-    """Decide how nbval compares outputs: ``("strict" or "lax", the line that says why)``.
-
-    ``here`` is this machine's fingerprint, computed if not given (only where it is needed).
-    """
+def outputs_mode(config: pytest.Config) -> tuple[str, str]:
+    """Decide how nbval compares outputs: ``("strict" or "lax", the line that says why)``; fingerprints only if needed."""
     asked = "lax" if config.option.nbval_lax else config.option.outputs
     if asked == "lax":
         return "lax", "notebook outputs: lax, as asked: every cell and every check runs, no digits are compared"
-    from mnist_tutorial.tools.fingerprint import fingerprint, instruction_set
+    from mnist_tutorial.tools.fingerprint import committed_machine, fingerprint, instruction_set
 
     machine_file = Path(config.option.machine_file)
-    try:
-        committed = json.loads(machine_file.read_text())["fingerprint"]
-    except (OSError, ValueError, KeyError, TypeError):
-        committed = "none recorded"
-    here = here or fingerprint()
+    committed = committed_machine(machine_file).get("fingerprint", "none recorded")
+    here = fingerprint()
     if here == committed:
         return "strict", (f"notebook outputs: strict, this machine's fingerprint is the committed one ({here}): "
                           "every output is compared digit for digit")
