@@ -164,6 +164,8 @@ def _max_filter(image: np.ndarray, window: int, axis: int) -> np.ndarray:
     """The maximum over a centred ``window`` along one axis, as ``max_pool2d(padding="SAME")`` takes it.
 
     Each pass takes the maximum of two shifted copies, doubling the window, so a window of w costs log2(w) passes.
+
+    Copy along: ``_slice``.
     """
     before = (window - 1) // 2
     padding = [(0, 0)] * image.ndim
@@ -179,7 +181,10 @@ def _max_filter(image: np.ndarray, window: int, axis: int) -> np.ndarray:
 
 
 def _box_mean(image: np.ndarray, size: int, axis: int) -> np.ndarray:
-    """The mean over a centred window of odd ``size`` along one axis, of the pixels inside the image."""
+    """The mean over a centred window of odd ``size`` along one axis, of the pixels inside the image.
+
+    Copy along: ``_slice``.
+    """
     half = size // 2
     padding = [(0, 0)] * image.ndim
     padding[axis] = (half, half)

@@ -1,9 +1,12 @@
 """Every public helper works when a student copies it into a file of their own.
 
 A helper is copied with its module's imports and constants, and with the helpers that its
-docstring's "Copy along:" line names (and theirs). The test checks that the line names exactly
-the module's functions, classes and tables that the helper uses, then copies each helper into a
-fresh module and runs its doctest there.
+docstring's "Copy along:" line names, and theirs, as the README tells a student to: a table
+(such as ``RECIPES``) brings what it is built from, which its own line of code shows, and the
+line may name files (``pad.js``) that are copied beside. The test checks that every function's
+and class's line, private ones too, names exactly the module's functions, classes and tables
+that it uses. Then it copies each public helper into a fresh module by following those lines
+alone, and runs the helper's doctest there.
 """
 
 from __future__ import annotations
@@ -13,10 +16,13 @@ import doctest
 import importlib
 import importlib.util
 import re
+import shutil
 import sys
+from pathlib import Path
 
 import matplotlib
 import matplotlib.pyplot as plt
+import numpy as np
 import pytest
 
 LEARNER_MODULES = ("data", "preprocessing", "models", "training", "results", "images", "plots")
@@ -75,46 +81,87 @@ def assigned(node: ast.stmt) -> set[str]:
     return {target.id for target in targets}
 
 
+def copy_along(obj) -> set[str]:
+    """The names and files in the "Copy along:" line of a docstring (the line may run on over the next)."""
+    match = re.search(r"Copy along: (.*?)(\n\s*\n|$)", obj.__doc__ or "", re.DOTALL)
+    return set(re.findall(r"``([\w.]+)``", match.group(1))) if match else set()
+
+
 def declared(obj) -> set[str]:
-    """The names in the "Copy along:" line of a docstring."""
-    match = re.search(r"Copy along: (.*)", obj.__doc__ or "")
-    return set(re.findall(r"``(\w+)``", match.group(1))) if match else set()
+    """The helpers (not files) that the "Copy along:" line of a docstring names."""
+    return {name for name in copy_along(obj) if "." not in name}
+
+
+def files(obj) -> set[str]:
+    """The files that the "Copy along:" line of a docstring names, to be copied beside the student's file."""
+    return {name for name in copy_along(obj) if "." in name}
 
 
 MODULES = {name: Module(name) for name in LEARNER_MODULES}
-HELPERS = [
+FUNCTIONS = [  # every function and class, private ones too: each one's line is followed
     (module.name, name)
     for module in MODULES.values()
-    for name, obj in vars(module.object).items()
-    if not name.startswith("_") and name in module.definitions and isinstance(module.definitions[name], (ast.FunctionDef, ast.ClassDef))
+    for name, node in module.definitions.items()
+    if isinstance(node, (ast.FunctionDef, ast.ClassDef))
 ]
+HELPERS = [(module, name) for module, name in FUNCTIONS if not name.startswith("_")]
 
 
-def student_file(module: Module, name: str) -> str:
-    """The source a student ends up with: imports, constants, and ``name`` with everything it needs."""
+def needs(module: Module, name: str, lines=declared) -> set[str]:
+    """What a student copies along with ``name``: what its "Copy along:" line names; for a table, what it is built from."""
+    if isinstance(module.definitions[name], (ast.FunctionDef, ast.ClassDef)):
+        return lines(getattr(module.object, name))
+    return module.dependencies(name)
+
+
+def student_file(module: Module, name: str, lines=declared) -> tuple[str, set[str]]:
+    """The source a student ends up with by following the "Copy along:" lines, and the files to copy beside it.
+
+    ``lines`` reads a docstring's line; the test that an incomplete line is caught passes another.
+    """
     needed: dict[str, set[str]] = {}  # module -> names
     todo = [(module.name, name)]
     while todo:
         where, what = todo.pop()
         if what in MODULES[where].package_imports:
             where = MODULES[where].package_imports[what]
-        if what in needed.setdefault(where, set()):
-            continue
+        if what in needed.setdefault(where, set()) or what not in MODULES[where].definitions:
+            continue  # already taken, or a name the line got wrong: the copy will fail on it
         needed[where].add(what)
-        todo += [(where, dependency) for dependency in MODULES[where].dependencies(what)]
+        todo += [(where, dependency) for dependency in needs(MODULES[where], what, lines)]
     order = sorted(needed, key=LEARNER_MODULES.index)  # data flows one way: a module needs only earlier ones
     parts = ["from __future__ import annotations"]
     for where in order:
         parts += [MODULES[where].text(node) for node in MODULES[where].imports if "__future__" not in MODULES[where].text(node)]
     for where in order:
         parts += [MODULES[where].text(node) for node in MODULES[where].constants]
+    beside = set()
     for where in order:
         source = MODULES[where]
         parts += [source.text(node) for key, node in source.definitions.items() if key in needed[where]]
-    return "\n\n".join(parts) + "\n"
+        beside |= {Path(source.object.__file__).with_name(file) for key in needed[where] if key in FUNCTION_NAMES[where]
+                   for file in files(getattr(source.object, key))}
+    return "\n\n".join(parts) + "\n", beside
 
 
-@pytest.mark.parametrize(("module_name", "name"), HELPERS, ids=[f"{m}.{n}" for m, n in HELPERS])
+FUNCTION_NAMES = {module: {name for where, name in FUNCTIONS if where == module} for module in LEARNER_MODULES}
+
+
+def copy_and_import(module_name: str, name: str, folder: Path, monkeypatch, lines=declared):
+    """Copy ``name`` into ``folder/student.py`` by the README's rule, with its files beside, and import it."""
+    source, beside = student_file(MODULES[module_name], name, lines)
+    path = folder / "student.py"  # a real file, as a student's is: tf.function's AutoGraph reads its source
+    path.write_text(source)
+    for file in beside:
+        shutil.copy(file, folder / file.name)
+    spec = importlib.util.spec_from_file_location("student", path)
+    student = importlib.util.module_from_spec(spec)
+    monkeypatch.setitem(sys.modules, "student", student)  # dataclasses look their module up
+    spec.loader.exec_module(student)
+    return student
+
+
+@pytest.mark.parametrize(("module_name", "name"), FUNCTIONS, ids=[f"{m}.{n}" for m, n in FUNCTIONS])
 def test_copy_along_names_exactly_what_the_helper_uses(module_name, name):
     module = MODULES[module_name]
     uses_here = module.dependencies(name)
@@ -126,12 +173,7 @@ def test_copy_along_names_exactly_what_the_helper_uses(module_name, name):
 @pytest.mark.parametrize(("module_name", "name"), HELPERS, ids=[f"{m}.{n}" for m, n in HELPERS])
 def test_a_copied_helper_passes_its_own_doctest(module_name, name, monkeypatch, tmp_path):
     matplotlib.use("Agg")
-    path = tmp_path / "student.py"  # a real file, as a student's is: tf.function's AutoGraph reads its source
-    path.write_text(student_file(MODULES[module_name], name))
-    spec = importlib.util.spec_from_file_location("student", path)
-    student = importlib.util.module_from_spec(spec)
-    monkeypatch.setitem(sys.modules, "student", student)  # dataclasses look their module up
-    spec.loader.exec_module(student)
+    student = copy_and_import(module_name, name, tmp_path, monkeypatch)
     tests = doctest.DocTestFinder().find(student.__dict__[name], name, module=student, globs=student.__dict__)
     assert any(test.examples for test in tests), f"{module_name}.{name} has no doctest"
     runner = doctest.DocTestRunner(optionflags=doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE)
@@ -139,3 +181,15 @@ def test_a_copied_helper_passes_its_own_doctest(module_name, name, monkeypatch, 
         runner.run(test, out=lambda text: pytest.fail(f"copied alone, {module_name}.{name} fails its doctest:\n{text}"))
     assert runner.failures == 0
     plt.close("all")
+
+
+def test_a_line_that_leaves_out_a_helper_of_a_helper_is_caught(monkeypatch, tmp_path):
+    # paper_brightness needs _max_filter, which needs _slice: only _max_filter's own line names _slice.
+    # Without that line, a student's copy fails on the name, as the copy made here does.
+    def without_slice(obj):
+        return declared(obj) - {"_slice"}
+
+    student = copy_and_import("images", "paper_brightness", tmp_path, monkeypatch, lines=without_slice)
+    with pytest.raises(NameError, match="_slice"):
+        student.paper_brightness(np.zeros((3, 3), np.float32), window=3)
+    assert "_slice" in student_file(MODULES["images"], "paper_brightness")[0]
