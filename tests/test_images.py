@@ -7,12 +7,15 @@ import pytest
 import tensorflow as tf
 
 from mnist_tutorial.images import (
+    MNIST_STROKE_WIDTH,
     center_by_mass,
+    even_strokes,
     ink_on_black,
     labelled_photos,
     paper_brightness,
     prepare_image,
     read_image,
+    stroke_width,
 )
 from mnist_tutorial.models import RECIPES
 from mnist_tutorial.training import set_seed, shuffled_batches
@@ -118,6 +121,41 @@ def test_ink_on_black_and_center_by_mass_reject_blank_input():
     with pytest.raises(ValueError, match="no ink to centre"):
         center_by_mass(np.zeros((10, 10), np.float32))
     assert ink_on_black(np.eye(40, dtype=np.float32)).max() == 1
+
+
+def test_mnist_strokes_are_as_wide_as_the_constant_says(mnist):
+    digits = mnist[1][0][:500].astype(np.float32) / 255
+    widths = [stroke_width(digit) for digit in digits]
+    assert abs(np.median(widths) - MNIST_STROKE_WIDTH) < 0.1
+    assert stroke_width(np.pad(np.ones((20, 3), np.float32), 4)) == pytest.approx(2 * 60 / 46)  # 3 wide, 20 long
+
+
+@pytest.mark.parametrize("pen", [6, 12, 40, 70], ids=["fine pen", "pencil", "marker", "broad marker"])
+def test_any_pen_comes_out_with_mnist_strokes(pen):
+    """A "7" drawn at 400x300 with strokes 6 to 70 pixels wide: 0.5 to 6 pixels once fitted into 20x20."""
+    photo = np.full((400, 300), 230, np.uint8)
+    photo[60 : 60 + pen, 50:250] = 30  # the bar
+    for row in range(60, 340):  # the diagonal
+        col = 250 - (row - 60) * 150 // 280
+        photo[row, max(0, col - pen // 2) : col + (pen + 1) // 2] = 30
+    digit = prepare_image(photo)
+    assert 1.3 < stroke_width(digit) < 2.8, stroke_width(digit)
+    rows, cols = np.nonzero(digit)
+    assert max(rows.max() - rows.min(), cols.max() - cols.min()) + 1 == 20  # still fits the 20x20 box whole
+
+
+def test_even_strokes_changes_the_width_by_whole_pixels_and_at_most_by_half():
+    thick = np.zeros((100, 100), np.float32)
+    thick[10:90, 10:90] = 1  # a square "stroke" as wide as it is long: halving it is all that is allowed
+    thinned = even_strokes(thick)
+    side = np.flatnonzero(thinned.any(axis=0))
+    assert thinned.shape == thick.shape and 40 <= side.size < 80
+    thin = np.zeros((100, 100), np.float32)
+    thin[10:90, 50] = 1  # one pixel wide, 80 long: 0.25 px in 20, thickened
+    thickened = np.flatnonzero(even_strokes(thin).any(axis=0)).size
+    assert 7 <= thickened <= 9  # 1.9 px of 20 is 7.6 of 80; growing by 7 also makes it 7 longer: 8 of 87
+    with pytest.raises(ValueError, match="no ink to even out"):
+        even_strokes(np.zeros((10, 10), np.float32))
 
 
 @pytest.fixture(scope="module")
