@@ -20,7 +20,7 @@ endif
 # Whatever runs a notebook kernel finds the project's Python first.
 export PATH := $(abspath $(BIN)):$(PATH)
 
-.PHONY: run check test test-strict test-lax fingerprint lab bench bench-training bench-convnet bench-isa bench-images photo-accuracy seed-spread seed-spread-fashion figures clean constraints
+.PHONY: run check test test-strict test-lax fingerprint lab bench bench-training bench-convnet bench-isa bench-images photo-accuracy pad-accuracy seed-spread seed-spread-fashion figures clean constraints
 
 run: $(STAMP)
 	$(BIN)/python -m mnist_tutorial run
@@ -68,6 +68,9 @@ bench-images: $(STAMP)
 
 photo-accuracy: $(STAMP)
 	$(BIN)/python benchmarks/photo_accuracy.py
+
+pad-accuracy: $(STAMP)
+	$(BIN)/python benchmarks/pad_accuracy.py
 
 seed-spread: $(STAMP)
 	$(BIN)/python benchmarks/seed_spread.py

@@ -25,7 +25,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pytest
 
-LEARNER_MODULES = ("data", "preprocessing", "models", "training", "results", "images", "plots")
+LEARNER_MODULES = ("data", "preprocessing", "models", "training", "results", "images", "plots", "pad")
 PACKAGE = "mnist_tutorial"
 
 

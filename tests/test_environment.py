@@ -8,6 +8,7 @@ import subprocess
 import sys
 import textwrap
 import tomllib
+import zipfile
 from importlib import metadata
 from pathlib import Path
 
@@ -167,5 +168,7 @@ def test_building_the_project_prints_no_deprecation_warning(tmp_path):
          "-w", str(tmp_path / "wheels"), str(source)], capture_output=True, text=True)
     output = result.stdout + result.stderr
     assert result.returncode == 0, output[-3000:]
-    assert list((tmp_path / "wheels").glob("mnist_tutorial-*.whl"))
+    (wheel,) = (tmp_path / "wheels").glob("mnist_tutorial-*.whl")
     assert "deprecat" not in output.lower(), [line for line in output.splitlines() if "eprecat" in line]
+    with zipfile.ZipFile(wheel) as archive:  # the digit pad's front end ships beside its class
+        assert {"mnist_tutorial/pad.js", "mnist_tutorial/pad.css", "mnist_tutorial/pad.py"} <= set(archive.namelist())
