@@ -347,3 +347,16 @@ def test_cli_run_records_the_machine_beside_the_outputs(tmp_path):
     machine = json.loads((tmp_path / "machine.json").read_text())
     assert set(machine) == {"fingerprint", "instruction_set"} and len(machine["fingerprint"]) == 16
     assert main(["fingerprint", "--notebooks", str(tmp_path)]) == 0
+
+
+def test_a_widget_is_saved_as_its_text_alone_the_same_on_every_run(tmp_path):
+    path = tmp_path / "01_a.ipynb"
+    write_notebook(path, "import ipywidgets\nipywidgets.IntSlider(value=7, description='digit')")
+    series.run_series(tmp_path, log=lambda *a, **k: None)
+    first = path.read_bytes()
+    notebook = nbformat.reads(first.decode(), as_version=4)
+    assert "widgets" not in notebook.metadata  # no widget state: it belongs to the kernel that ran
+    (output,) = notebook.cells[1].outputs
+    assert list(output.data) == ["text/plain"] and "IntSlider(value=7" in output.data["text/plain"]
+    series.run_series(tmp_path, log=lambda *a, **k: None)
+    assert path.read_bytes() == first  # a view's random model id would differ here

@@ -35,6 +35,8 @@ CELL_TIMEOUT = 1800
 ERROR_LINES = 12
 #: The signals that stop a run: Ctrl-C, and SIGTERM (a `kill`, or a CI runner's timeout).
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
+#: The output type of a widget's view: a pointer to a model in the kernel, not saved (``without_widget_views``).
+WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
 
 
 def find_notebooks(folder: str | os.PathLike) -> list[Path]:
@@ -132,9 +134,28 @@ def execute_notebook(path: str | os.PathLike, cell_timeout: int = CELL_TIMEOUT,
         cell.metadata.pop("execution", None)
     execution = _execute(notebook, path, cell_timeout)
     try:
-        return asyncio.run(execution)
+        return without_widget_views(asyncio.run(execution))
     finally:
         execution.close()  # a signal that comes before asyncio.run starts it must not leave it unawaited
+
+
+def without_widget_views(notebook: nbformat.NotebookNode) -> nbformat.NotebookNode:
+    """Drop the widget views from a notebook's outputs, keeping their text; the notebook is changed in place.
+
+    A view names a widget model (by a random id) that lives only in the kernel that made
+    it: saved, it would differ on every run, and JupyterLab would show "model not found"
+    when the notebook is reopened. The text (the widget's repr) stays, and running the cell
+    shows the widget again.
+
+    >>> view = {"application/vnd.jupyter.widget-view+json": {"model_id": "a1"}, "text/plain": "DigitPad(7)"}
+    >>> cell = nbformat.v4.new_code_cell(outputs=[nbformat.v4.new_output("execute_result", view)])
+    >>> without_widget_views(nbformat.v4.new_notebook(cells=[cell])).cells[0].outputs[0].data
+    {'text/plain': 'DigitPad(7)'}
+    """
+    for cell in notebook.cells:
+        for output in cell.get("outputs", []):
+            output.get("data", {}).pop(WIDGET_VIEW, None)
+    return notebook
 
 
 async def _execute(notebook: nbformat.NotebookNode, path: Path, cell_timeout: int) -> nbformat.NotebookNode:
@@ -175,6 +196,7 @@ async def _execute(notebook: nbformat.NotebookNode, path: Path, cell_timeout: in
         timeout=cell_timeout,
         kernel_name="python3",
         record_timing=False,
+        store_widget_state=False,  # widget state belongs to the kernel that made it; see without_widget_views
         extra_arguments=["--log-level=ERROR"],  # the kernel's own start-up warnings stay out of the terminal
         resources={"metadata": {"path": str(path.parent)}},
         on_cell_start=count_cell,
