@@ -29,7 +29,7 @@ import tensorflow as tf  # noqa: E402
 
 from mnist_tutorial.data import load_mnist  # noqa: E402
 from mnist_tutorial.models import CONVNET_BATCH_SIZE, CONVNET_EPOCHS, build_convnet  # noqa: E402
-from mnist_tutorial.images import center_by_mass, ink_on_black, read_image  # noqa: E402
+from mnist_tutorial.images import center_by_mass, ink_on_black, read_image, stroke_width  # noqa: E402
 from mnist_tutorial.pad import CANVAS, pixels_from_message, read_drawing  # noqa: E402
 from mnist_tutorial.preprocessing import scale  # noqa: E402
 from mnist_tutorial.training import set_seed, shuffled_batches  # noqa: E402
@@ -72,12 +72,9 @@ def drawings(digits: np.ndarray, span: int, radius: int, corner: tuple[int, int]
     return canvas
 
 
-def stroke_width(images: np.ndarray) -> float:
-    """The median stroke width of (n, 28, 28) images in pixels: ink area over half its outline, at 0.5."""
-    ink = images > 0.5
-    padded = np.pad(ink, ((0, 0), (1, 1), (1, 1)))
-    outline = (np.abs(np.diff(padded, axis=1)).sum(axis=(1, 2)) + np.abs(np.diff(padded, axis=2)).sum(axis=(1, 2)))
-    return float(np.median(2 * ink.sum(axis=(1, 2)) / np.maximum(outline, 1)))
+def median_stroke_width(images: np.ndarray) -> float:
+    """The median of ``stroke_width`` over (n, 28, 28) images."""
+    return float(np.median([stroke_width(image) for image in images]))
 
 
 def main() -> None:
@@ -93,7 +90,7 @@ def main() -> None:
     digits, truth = x_test[: arguments.digits], y_test[: arguments.digits]
     mnist = convnet.predict(scale(digits)[..., None], verbose=0).argmax(axis=1)
     print(f"convnet, seed {arguments.seed}: {np.mean(mnist == truth):.2%} of the first {len(digits)} test digits "
-          f"as MNIST gives them, stroke width {stroke_width(scale(digits)):.2f} px")
+          f"as MNIST gives them, stroke width {median_stroke_width(scale(digits)):.2f} px")
     print(f"\n{'drawing':24s} {'stroke px':>9s} {'accuracy':>8s} {'unread':>6s}   without even_strokes: "
           f"{'stroke px':>9s} {'accuracy':>8s}")
     for name, (span, radius, corner) in DRAWINGS.items():
@@ -112,7 +109,7 @@ def main() -> None:
         columns = []
         for images in (np.stack(shown), np.stack(unevened)):
             predicted = convnet.predict(images[..., None], verbose=0).argmax(axis=1)
-            columns.append((stroke_width(images), np.mean((predicted == truth) & np.array(read))))
+            columns.append((median_stroke_width(images), np.mean((predicted == truth) & np.array(read))))
         (width, accuracy), (uneven_width, uneven_accuracy) = columns
         print(f"{name:24s} {width:9.2f} {accuracy:8.2%} {len(read) - sum(read):6d}   {'':21s} "
               f"{uneven_width:9.2f} {uneven_accuracy:8.2%}", flush=True)
