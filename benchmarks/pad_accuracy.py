@@ -29,10 +29,11 @@ import tensorflow as tf  # noqa: E402
 
 from mnist_tutorial.data import load_mnist  # noqa: E402
 from mnist_tutorial.models import CONVNET_BATCH_SIZE, CONVNET_EPOCHS, build_convnet  # noqa: E402
-from mnist_tutorial.images import center_by_mass, ink_on_black, read_image, stroke_width  # noqa: E402
+from mnist_tutorial.images import stroke_width  # noqa: E402
 from mnist_tutorial.pad import CANVAS, pixels_from_message, read_drawing  # noqa: E402
 from mnist_tutorial.preprocessing import scale  # noqa: E402
 from mnist_tutorial.training import set_seed, shuffled_batches  # noqa: E402
+from photo_accuracy import without_even_strokes  # noqa: E402 (benchmarks/photo_accuracy.py, beside this script)
 
 #: (how many canvas pixels the digit's 20x20 box spans, pen radius added in canvas pixels, where its box starts)
 DRAWINGS = {
@@ -104,8 +105,7 @@ def main() -> None:
                     image = None
                 read.append(image is not None)
                 shown.append(image if image is not None else np.zeros((28, 28), np.float32))
-                uneven = center_by_mass(ink_on_black(read_image(pixels))) if image is not None else shown[-1]
-                unevened.append(uneven / max(float(uneven.max()), 1e-9))
+                unevened.append(without_even_strokes(pixels) if image is not None else shown[-1])
         columns = []
         for images in (np.stack(shown), np.stack(unevened)):
             predicted = convnet.predict(images[..., None], verbose=0).argmax(axis=1)
