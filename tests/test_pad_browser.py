@@ -42,12 +42,13 @@ if CHROMIUM is None:
 
 def pad_notebook() -> nbformat.NotebookNode:
     """Notebook 05's setup cell, a cell that trains its convnet, and its pad cell, without outputs."""
-    cells = nbformat.read(NOTEBOOK, as_version=4).cells
-    setup = next(cell for cell in cells if cell.cell_type == "code" and "SEED = " in cell.source)
-    pad = next(cell for cell in cells if cell.cell_type == "code" and "DigitPad(convnet)" in cell.source)
-    code = [nbformat.v4.new_code_cell(source) for source in (setup.source, TRAIN, pad.source)]
-    return nbformat.v4.new_notebook(cells=[nbformat.v4.new_markdown_cell("# The digit pad"), *code],
-                                    metadata=nbformat.read(NOTEBOOK, as_version=4).metadata)
+    notebook = nbformat.read(NOTEBOOK, as_version=4)
+    code = [cell for cell in notebook.cells if cell.cell_type == "code"]
+    setup = next(cell for cell in code if "SEED = " in cell.source)
+    pad = next(cell for cell in code if "DigitPad(convnet)" in cell.source)
+    cells = [nbformat.v4.new_code_cell(source) for source in (setup.source, TRAIN, pad.source)]
+    return nbformat.v4.new_notebook(cells=[nbformat.v4.new_markdown_cell("# The digit pad"), *cells],
+                                    metadata=notebook.metadata)
 
 
 @pytest.fixture(scope="module")
