@@ -169,25 +169,36 @@ def build_classic_convnet(name: str = "classic_convnet") -> keras.Sequential:
     return model
 
 
-def multiply_adds(model: keras.Model) -> int:
-    """Return the multiply-adds one image costs in the model's ``Conv2D`` and ``Dense`` layers (the forward pass).
+def multiply_adds(model: keras.Model, training: bool = False) -> int:
+    """Return the multiply-adds one image costs in the model's ``Conv2D`` and ``Dense`` layers.
 
-    A training step costs about three times as much per image: the forward pass and two gradients.
+    Args:
+        model: a built Keras model.
+        training: count a training step instead of the forward pass alone. A step runs each layer forward,
+            then backward twice, once for the gradient of its weights and once for the gradient of its input,
+            each as many multiply-adds as the forward pass. The first of these layers needs no input gradient:
+            nothing before it learns.
+
+    Returns:
+        The multiply-adds per image.
 
     Raises:
         ValueError: if the model is not built (its layers have no output shapes yet).
 
-    >>> multiply_adds(keras.Sequential([keras.Input((784,)), keras.layers.Dense(512), keras.layers.Dense(10)]))
-    406528
+    >>> model = keras.Sequential([keras.Input((784,)), keras.layers.Dense(512), keras.layers.Dense(10)])
+    >>> multiply_adds(model), multiply_adds(model, training=True)  # 784*512 + 512*10, then 2*784*512 + 3*512*10
+    (406528, 818176)
     """
-    total = 0
+    layers = []
     for layer in model.layers:
         if isinstance(layer, (keras.layers.Conv2D, keras.layers.Dense)):
             if not layer.built:
                 raise ValueError(f"layer {layer.name!r} is not built: build the model with an input shape first")
             positions = int(np.prod(layer.output.shape[1:-1]))  # 1 for a dense layer
-            total += positions * int(np.prod(layer.kernel.shape))
-    return total
+            layers.append(positions * int(np.prod(layer.kernel.shape)))
+    if not training:
+        return sum(layers)
+    return 3 * sum(layers) - (layers[0] if layers else 0)
 
 
 @dataclass(frozen=True)

@@ -9,6 +9,8 @@ import keras
 import numpy as np
 import tensorflow as tf
 
+from mnist_tutorial.models import multiply_adds
+
 
 def set_seed(seed: int) -> None:
     """Make a run repeatable: ``keras.utils.set_random_seed(seed)`` and TensorFlow's op determinism.
@@ -195,6 +197,68 @@ def matmul_peak(size: int = 4096, repeats: int = 5) -> float:
         a @ b
         seconds.append(time.perf_counter() - began)
     return 2 * size**3 / statistics.median(seconds)
+
+
+def step_matmul_peak(model: keras.Model, batch_size: int = 128, steps: int = 100, repeats: int = 5) -> float:
+    """Return TensorFlow's matrix-product speed in FLOP/s at the shapes of a dense model's training step.
+
+    Each step runs the products a training step of ``model`` runs, and nothing else: ``a @ w``
+    forward through every layer, then backward ``a.T @ d`` (the gradient of each layer's weights)
+    and ``d @ w.T`` (the gradient of each layer's input, but the first's), on random float32
+    data, with the model's kernel shapes (its weights are not used). ``steps`` steps run in one
+    graph call; the result is the median of ``repeats`` calls, after one that traces.
+
+    Copy along: ``multiply_adds``, from the models module.
+
+    Args:
+        model: a built model whose weighted layers are ``Dense`` layers, such as notebook 02's.
+        batch_size: the rows of each step's input.
+        steps: the steps per call.
+        repeats: the calls timed.
+
+    Returns:
+        Floating-point operations per second: 2 for each of ``multiply_adds(model, training=True)``, per row.
+
+    Raises:
+        ValueError: unless the model's weighted layers are all ``Dense`` (one or more) and
+            ``batch_size``, ``steps`` and ``repeats`` are positive integers.
+
+    >>> model = keras.Sequential([keras.Input((64,)), keras.layers.Dense(32), keras.layers.Dense(10)])
+    >>> step_matmul_peak(model, batch_size=16, steps=2, repeats=1) > 0
+    True
+    """
+    for name, value in (("batch_size", batch_size), ("steps", steps), ("repeats", repeats)):
+        if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value <= 0:
+            raise ValueError(f"{name} must be a positive integer, got {value!r}")
+    weighted = [layer for layer in model.layers if layer.weights]
+    if not weighted or not all(isinstance(layer, keras.layers.Dense) for layer in weighted):
+        raise ValueError(f"need a model whose weighted layers are all Dense, got "
+                         f"{[type(layer).__name__ for layer in weighted]}")
+    shapes = [tuple(layer.kernel.shape) for layer in weighted]
+    xs = tf.random.stateless_uniform((steps, batch_size, shapes[0][0]), seed=(0, 0))
+    kernels = [tf.random.stateless_uniform(shape, seed=(0, k + 1), maxval=0.01) for k, shape in enumerate(shapes)]
+
+    @tf.function
+    def run():
+        total = tf.constant(0.0)
+        for i in tf.range(steps):
+            inputs = [xs[i]]
+            for kernel in kernels:
+                inputs.append(inputs[-1] @ kernel)
+            d = inputs.pop()
+            for k in reversed(range(len(kernels))):
+                total += tf.reduce_sum(tf.transpose(inputs[k]) @ d)
+                if k > 0:
+                    d = d @ tf.transpose(kernels[k])
+        return total
+
+    run()
+    seconds = []
+    for _ in range(repeats):
+        began = time.perf_counter()
+        run().numpy()
+        seconds.append(time.perf_counter() - began)
+    return 2 * multiply_adds(model, training=True) * batch_size * steps / statistics.median(seconds)
 
 
 def evaluate(model: keras.Model, x: np.ndarray, y: np.ndarray) -> dict[str, float]:

@@ -50,6 +50,8 @@ def test_convnet_layers_and_shape():
     assert model.get_layer("conv_2").output.shape == (None, 5, 5, 64)
     assert model.count_params() == (25 * 32 + 32) + (9 * 32 * 64 + 64) + (1600 * 128 + 128) + (128 * 10 + 10)
     assert multiply_adds(model) == 144 * 25 * 32 + 25 * 9 * 32 * 64 + 1600 * 128 + 128 * 10
+    # a training step: every layer forward, its weights' gradient, and its input's gradient but conv_1's
+    assert multiply_adds(model, training=True) == 3 * multiply_adds(model) - 144 * 25 * 32
     assert model.get_layer("dropout").rate == 0.25
 
 

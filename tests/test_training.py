@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 from nbval.plugin import get_sanitize_patterns
 
-from mnist_tutorial.models import RECIPES
+from mnist_tutorial.models import RECIPES, build_convnet
 from mnist_tutorial.training import (
     FusedRMSprop,
     confusion_matrix,
@@ -23,6 +23,7 @@ from mnist_tutorial.training import (
     predict_classes,
     set_seed,
     shuffled_batches,
+    step_matmul_peak,
     top_k,
     train_by_hand,
 )
@@ -241,6 +242,26 @@ def test_matmul_peak_is_a_speed_and_rejects_bad_sizes():
     assert 1e6 < matmul_peak(size=128, repeats=3) < 1e14
     with pytest.raises(ValueError, match="size and repeats must be positive, got 0 and 1"):
         matmul_peak(size=0, repeats=1)
+
+
+def test_step_matmul_peak_is_a_speed_of_the_models_own_shapes():
+    model = RECIPES["dense_512_rmsprop"].build()
+    assert 1e6 < step_matmul_peak(model, batch_size=32, steps=3, repeats=2) < 1e14
+
+
+@pytest.mark.parametrize("args, message", [
+    (dict(batch_size=0), "batch_size must be a positive integer, got 0"),
+    (dict(steps=2.5), "steps must be a positive integer, got 2.5"),
+    (dict(repeats=True), "repeats must be a positive integer, got True"),
+    (dict(model="convnet"), r"need a model whose weighted layers are all Dense, got \['Conv2D', 'Conv2D', 'Dense', 'Dense'\]"),
+    (dict(model="empty"), r"need a model whose weighted layers are all Dense, got \[\]"),
+])
+def test_step_matmul_peak_rejects_what_it_cannot_time(args, message):
+    models = {"dense": RECIPES["dense_512_rmsprop"].build(), "convnet": build_convnet(),
+              "empty": keras.Sequential([keras.Input((4,)), keras.layers.Flatten()])}
+    call = dict(model="dense", batch_size=8, steps=1, repeats=1) | args
+    with pytest.raises(ValueError, match=message):
+        step_matmul_peak(models[call.pop("model")], **call)
 
 
 def test_shuffled_batches_keep_inputs_with_their_targets():
