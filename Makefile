@@ -7,6 +7,7 @@ PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
+PEERS  := $(VENV)/.peers
 
 # The official MNIST and Fashion-MNIST files beside the checkout, when they are there (CI and developer machines).
 ifneq ($(wildcard ../shared/data/mnist),)
@@ -20,7 +21,7 @@ endif
 # Whatever runs a notebook kernel finds the project's Python first.
 export PATH := $(abspath $(BIN)):$(PATH)
 
-.PHONY: run check test test-strict test-lax fingerprint lab bench bench-training bench-convnet bench-isa bench-images photo-accuracy pad-accuracy seed-spread seed-spread-fashion figures clean constraints
+.PHONY: run check test peers test-strict test-lax fingerprint lab bench bench-training bench-convnet bench-isa bench-images photo-accuracy pad-accuracy seed-spread seed-spread-fashion figures clean constraints
 
 run: $(STAMP)
 	$(BIN)/python -m mnist_tutorial run
@@ -54,8 +55,12 @@ lab: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_loading.py
 
+# Measures PyTorch and Keras on JAX beside TensorFlow where they are installed (make peers), and says which it skipped.
 bench-training: $(STAMP)
 	$(BIN)/python benchmarks/bench_training.py
+
+# The benchmark's peers (the peers extra): PyTorch's CPU build, from PyTorch's index, and JAX; never for CI.
+peers: $(PEERS)
 
 bench-convnet: $(STAMP)
 	$(BIN)/python benchmarks/bench_convnet.py
@@ -84,11 +89,15 @@ $(STAMP): pyproject.toml constraints.txt
 	$(BIN)/python -m pip install -q -c constraints.txt -e ".[cpu,test]"
 	touch $@
 
+$(PEERS): $(STAMP)
+	$(BIN)/python -m pip install -q -c constraints.txt --extra-index-url https://download.pytorch.org/whl/cpu -e ".[cpu,test,peers]"
+	touch $@
+
 clean:
 	rm -rf $(VENV) build *.egg-info
 
-# Re-pin constraints.txt from the current .venv (after changing pyproject.toml).
-constraints: $(STAMP)
-	( echo "# The exact versions CI and the committed notebook outputs use (Python 3.11, Linux x86-64)."; \
+# Re-pin constraints.txt from the current .venv (after changing pyproject.toml), the peers included.
+constraints: $(PEERS)
+	( echo "# The exact versions CI and the committed notebook outputs use (Python 3.11, Linux x86-64), and the benchmark's peers (make peers), which CI never installs."; \
 	  echo "# Regenerate with: make constraints"; \
 	  $(BIN)/pip freeze --all --exclude-editable | grep -v -i -e '^mnist-tutorial' -e '^pip==' ) > constraints.txt

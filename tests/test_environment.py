@@ -24,9 +24,17 @@ def requirement_name(requirement: str) -> str:
     return re.split(r"[\s<>=!~;\[]", requirement.strip(), maxsplit=1)[0].lower()
 
 
-def pyproject_names() -> set[str]:
+#: The benchmark's extra: PyTorch and JAX, measured beside TensorFlow by make bench-training, and no part of the
+#: lessons, the conda environment or CI.
+BENCHMARK_EXTRAS = {"peers"}
+
+
+def pyproject_names(extras: str = "lessons") -> set[str]:
+    """The names in pyproject's dependencies and extras; the benchmark's peers with ``extras="peers"``, alone."""
     project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
-    requirements = project["dependencies"] + [r for extra in project["optional-dependencies"].values() for r in extra]
+    chosen = {name: extra for name, extra in project["optional-dependencies"].items()
+              if (name in BENCHMARK_EXTRAS) == (extras == "peers")}
+    requirements = ([] if extras == "peers" else project["dependencies"]) + [r for e in chosen.values() for r in e]
     return {CONDA_NAMES.get(requirement_name(r), requirement_name(r)) for r in requirements}
 
 
@@ -54,6 +62,20 @@ def test_constraints_pin_every_dependency_exactly():
         if name == "tensorflow":
             continue  # Linux x86-64, where CI runs, installs tensorflow-cpu
         assert re.fullmatch(r"\d+(\.\d+)*(\.post\d+)?", pins.get(name, "")), f"{name} is not pinned"
+    for name in pyproject_names("peers"):
+        assert re.fullmatch(r"\d+(\.\d+)*(\+cpu)?", pins.get(name, "")), f"the peer {name} is not pinned"
+    assert pins["torch"].endswith("+cpu"), "PyTorch's CPU build, not the CUDA one plain torch is on PyPI"
+
+
+def test_the_peers_stay_out_of_the_lessons_the_tests_and_ci():
+    """PyTorch and JAX are installed by make peers alone: not by make test, CI, conda, or the cpu and test extras."""
+    makefile, ci = (ROOT / "Makefile").read_text(), (ROOT / ".ci" / "run").read_text()
+    assert pyproject_names("peers") == {"torch", "jax"}
+    assert not pyproject_names("peers") & (pyproject_names() | conda_names())
+    stamp = re.search(r"^\$\(STAMP\):.*\n((?:\t.*\n)+)", makefile, re.MULTILINE).group(1)
+    assert "peers" not in stamp and "peers" not in ci and "make test" in ci
+    peers = re.search(r"^\$\(PEERS\):.*\n((?:\t.*\n)+)", makefile, re.MULTILINE).group(1)
+    assert '-e ".[cpu,test,peers]"' in peers and "--extra-index-url https://download.pytorch.org/whl/cpu" in peers
 
 
 def test_ci_runs_the_readme_test_command():
