@@ -1,7 +1,10 @@
-"""Training speed of the 512-unit rmsprop net against the tutorial's own code and the arithmetic limit.
+"""Training speed of the 512-unit rmsprop net against the tutorial's own code, its peers and the arithmetic limit.
 
 In one run, on one machine, medians of --repeats runs:
-  (a) the peak of a 4096x4096 float32 matrix product (NumPy), which sets the arithmetic limit;
+  (a) the arithmetic limit: an epoch's matrix products (2 FLOP for each of models.multiply_adds(training=True),
+      per image) at the fastest matrix-product speed measured in this run: NumPy's 4096x4096 product
+      (training.matmul_peak), TensorFlow's products at the step's own shapes (training.step_matmul_peak), and the
+      same two in PyTorch and in JAX where they are installed, so that nothing in the run can come out below 1.00x;
   (b) the tutorial's code as written: compile(rmsprop, categorical_crossentropy), fit(batch_size=128) with
       its default progress bar (drawn into /dev/null);
   (c) the notebooks' path: RECIPES["dense_512_rmsprop"] (steps_per_execution=32) after set_seed, trained on
@@ -13,17 +16,24 @@ In one run, on one machine, medians of --repeats runs:
   (e) where a training step's time goes: the step rebuilt in raw TensorFlow in stages (matrix products alone,
       then forward and backward passes, then the optimizer update, then Keras' train_step with its loss tracker
       and metrics), each stage's cost the difference to the last; then fit around it, on the idiom and on arrays;
-  (f) each recipe the notebooks train, once, with its own epochs.
-Every timed fit follows a 1-epoch warm-up (tracing, allocation), so every contender trains 1 + --epochs epochs;
-the loop by hand is timed as a run of 1 + --epochs epochs less a run of 1 epoch, from the same seed.
-Run k of --repeats seeds the notebooks' path and the loop by hand with seed k-1, so their accuracies are medians
-over seeds, as the tutorial code's (unseeded) is a median over random starts.
-The last two lines are machine-readable, for fit as the notebooks call it and then for the loop by hand:
+      and the same build-up of PyTorch's step;
+  (f) each recipe the notebooks train, once, with its own epochs;
+  (g) the peers, each in a process of its own (benchmarks/peers.py) with TensorFlow's thread count: the same net
+      in PyTorch (a shuffling DataLoader; shuffled index tensors; torch.compile on the step) and notebook 02's
+      model and fit on Keras 3's JAX backend;
+  (h) notebook 05's convnet three ways: TensorFlow's fit as notebook 05 trains it, PyTorch, and Keras on JAX.
+Every timed contender trains 1 + --epochs epochs, the first to warm up (tracing, allocation, compiling); the
+loop by hand is timed as a run of 1 + --epochs epochs less a run of 1 epoch, from the same seed. Run k of
+--repeats seeds every seeded contender with seed k-1, so accuracies are medians over the same seeds, as the
+tutorial code's (unseeded) is a median over random starts. A peer that is not installed, or fails, is skipped
+with the reason. The last three lines are machine-readable: the fastest peer of (g), then fit as the notebooks
+call it, then the loop by hand:
+  peers: fastest=<name> ratio_to_limit=<its s/epoch over the limit>
   fit: ratio_to_limit=<s/epoch over the limit> speedup_vs_tutorial_code=<tutorial s/epoch over this one's>
   accuracy_delta_points=<test accuracy minus the tutorial code's, in points>
   ratio_to_limit=<...> speedup_vs_tutorial_code=<...> accuracy_delta_points=<...>
 
-Run: MNIST_DATA_DIR=../shared/data/mnist python benchmarks/bench_training.py
+Run: MNIST_DATA_DIR=../shared/data/mnist python benchmarks/bench_training.py (make peers installs the peers first)
 """
 
 from __future__ import annotations
@@ -35,26 +45,43 @@ os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")
 
 import argparse  # noqa: E402
 import contextlib  # noqa: E402
+import importlib.util  # noqa: E402
+import json  # noqa: E402
 import statistics  # noqa: E402
+import subprocess  # noqa: E402
+import sys  # noqa: E402
+import tempfile  # noqa: E402
 import time  # noqa: E402
+from pathlib import Path  # noqa: E402
 
 import keras  # noqa: E402
+import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
 from mnist_tutorial.data import load_mnist  # noqa: E402
-from mnist_tutorial.models import RECIPES  # noqa: E402
+from mnist_tutorial.models import CONVNET_BATCH_SIZE, CONVNET_PEAK_LEARNING_RATE, RECIPES, build_convnet, multiply_adds, one_cycle  # noqa: E402
+from mnist_tutorial.preprocessing import scale  # noqa: E402
 from mnist_tutorial.training import (  # noqa: E402
     FusedRMSprop,
     evaluate,
     matmul_peak,
     set_seed,
     shuffled_batches,
+    step_matmul_peak,
     train_by_hand,
 )
 
 HIDDEN, BATCH = 512, 128
-#: Multiply-adds per image: 784x512 + 512x10. Forward costs 2 FLOP per multiply-add, backward twice the forward.
-FLOP_PER_IMAGE = 6 * (784 * HIDDEN + HIDDEN * 10)
+PEERS = Path(__file__).with_name("peers.py")
+#: The peers of (g): what each is, in the tables' words, and the library it needs.
+DENSE_PEERS = {
+    "torch_dataloader": ("PyTorch, a DataLoader with shuffle=True", "torch"),
+    "torch_indices": ("PyTorch, shuffled index tensors", "torch"),
+    "torch_compiled": ("PyTorch, shuffled index tensors, torch.compile on the step", "torch"),
+    "jax_dense": ("Keras 3 on JAX, notebook 02's model and fit", "jax"),
+}
+CONVNET_PEERS = {"torch_convnet": ("PyTorch, shuffled index tensors", "torch"),
+                 "jax_convnet": ("Keras 3 on JAX, notebook 05's model and fit", "jax")}
 
 
 def index_batches(x, y) -> tf.data.Dataset:
@@ -143,8 +170,8 @@ def step_profile(x, y) -> dict[str, float]:
     """Seconds per epoch of a training step built up in stages, in raw TensorFlow at the recipe's shapes.
 
     Every stage runs all of an epoch's batches in one graph loop (no Python, no Keras loop),
-    and each adds one cost to the stage before it:
-      matmuls           the step's six matrix products (forward, and both gradients of each layer), nothing else;
+    and each adds one cost to the one before it; the first is the step's matrix products alone, which
+    (a) measured as ``step_matmul_peak``:
       forward_backward  the whole forward pass, bias adds, relu, softmax, the loss, and every gradient;
       training_step     the same plus Keras' RMSprop update of the 407,050 weights: a complete step;
       keras_train_step  Keras' own ``Model.train_step``: the same step plus its loss tracker and accuracy metric.
@@ -160,13 +187,6 @@ def step_profile(x, y) -> dict[str, float]:
     optimizer = keras.optimizers.RMSprop()
     optimizer.build(model.trainable_variables)
     loss_fn = keras.losses.CategoricalCrossentropy()
-    w1, _, w2, _ = model.trainable_variables
-
-    def matmuls(i):
-        h = xs[i] @ w1
-        out = h @ w2
-        d_h = out @ tf.transpose(w2)
-        return tf.reduce_sum(out) + tf.reduce_sum(tf.transpose(xs[i]) @ d_h) + tf.reduce_sum(tf.transpose(h) @ out)
 
     def gradients(i):
         with tf.GradientTape() as tape:
@@ -197,7 +217,7 @@ def step_profile(x, y) -> dict[str, float]:
         return loss
 
     seconds = {}
-    for stage in (matmuls, forward_backward, training_step, keras_train_step, fused_update):
+    for stage in (forward_backward, training_step, keras_train_step, fused_update):
 
         @tf.function
         def epoch(stage=stage):
@@ -216,63 +236,159 @@ def step_profile(x, y) -> dict[str, float]:
     return seconds
 
 
+def run_peer(contender: str, threads: int, **options) -> tuple[dict | None, str]:
+    """Run one measurement of ``peers.py`` in a process of its own; return its JSON, or None and why it failed."""
+    library = (DENSE_PEERS | CONVNET_PEERS).get(contender, (None, contender.split("_")[0]))[1]
+    if importlib.util.find_spec(library) is None:
+        return None, f"{library} is not installed (make peers installs the benchmark's peers extra)"
+    command = [sys.executable, str(PEERS), contender, "--threads", str(threads)]
+    for name, value in options.items():
+        command += [f"--{name.replace('_', '-')}", str(value)]
+    env = os.environ | ({"KERAS_BACKEND": "jax"} if library == "jax" else {})
+    done = subprocess.run(command, capture_output=True, text=True, env=env)
+    if done.returncode != 0:
+        last = (done.stderr.strip().splitlines() or ["no message"])[-1]
+        return None, f"{contender} failed (exit status {done.returncode}): {last}"
+    return json.loads(done.stdout.strip().splitlines()[-1]), ""
+
+
+def convnet_fit(images, labels, test_images, test_labels, epochs: int, seed: int) -> tuple[float, float]:
+    """Notebook 05's convnet as the notebook trains it (set_seed, ``build_convnet``, the idiom), timed as ``timed_fit``."""
+    set_seed(seed)
+    model = build_convnet(-(-len(images) // CONVNET_BATCH_SIZE), epochs=1 + epochs)
+    seconds = timed_fit(model, images, labels, epochs, shuffled=True)
+    return seconds, evaluate(model, test_images, test_labels)["accuracy"]
+
+
+def limit_speeds(model: keras.Model, threads: int) -> dict[str, float]:
+    """FLOP/s of every matrix-product speed (a) measures: NumPy's and TensorFlow's, then each peer's, if installed."""
+    speeds = {"NumPy 4096x4096": matmul_peak(), "TensorFlow at the step's shapes": step_matmul_peak(model)}
+    sizes = ",".join(str(n) for n in [model.layers[0].kernel.shape[0]] + [layer.units for layer in model.layers])
+    step_flop = 2 * multiply_adds(model, training=True) * BATCH * 100
+    for library, name in (("torch", "PyTorch"), ("jax", "JAX")):
+        seconds, why = run_peer(f"{library}_products", threads, layer_sizes=sizes, steps=100)
+        if seconds is None:
+            print(f"    {name}'s matrix products skipped: {why}")
+            continue
+        speeds[f"{name} 4096x4096"] = 2 * 4096**3 / seconds["big"]
+        speeds[f"{name} at the step's shapes"] = step_flop / seconds["step"]
+    return speeds
+
+
+def interleaved_runs(args, threads: int, rates: Path, dense: tuple, conv: tuple) -> tuple[dict, dict, dict]:
+    """Run every contender of (b) to (d), (g) and (h) --repeats times, interleaved; run k seeds with k-1.
+
+    Returns each contender's ``(seconds, accuracy)`` runs, the peers skipped with the reason, and the versions
+    the peers reported.
+    """
+    runs: dict[str, list[tuple[float, float]]] = {}
+    skipped: dict[str, str] = {}
+    versions: dict[str, str] = {}
+    peers = list(DENSE_PEERS) + ([] if args.no_convnet else list(CONVNET_PEERS))
+    for seed in range(args.repeats):  # interleaved, so that all see the same machine noise
+        results = {
+            "tutorial": tutorial_code(*dense, args.epochs),
+            "on_arrays": project_path(*dense, args.epochs, shuffled=False, seed=seed),
+            "one_step": project_path(*dense, args.epochs, steps_per_execution=1, seed=seed),
+            "project": project_path(*dense, args.epochs, seed=seed),
+            "on_indices": project_path(*dense, args.epochs, shuffled="indices", seed=seed),
+            "hand": by_hand(*dense, args.epochs, seed=seed),
+        }
+        if not args.no_convnet:
+            results["tf_convnet"] = convnet_fit(*conv, args.epochs, seed)
+        for contender in (c for c in peers if c not in skipped):
+            options = dict(seed=seed, epochs=args.epochs) | ({"learning_rates": rates} if contender == "torch_convnet" else {})
+            result, why = run_peer(contender, threads, **options)
+            if result is None:
+                skipped[contender] = why
+                continue
+            results[contender] = (result["seconds_per_epoch"], result["accuracy"])
+            versions |= {k: v for k, v in result.items() if k in ("torch", "jax", "keras")}
+        for name, result in results.items():
+            runs.setdefault(name, []).append(result)
+        print(f"    run {seed + 1} (seed {seed}): " + ", ".join(f"{name} {s:.2f} s/epoch {a:.2%}"
+                                                             for name, (s, a) in results.items()), flush=True)
+    return runs, skipped, versions
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--epochs", type=int, default=4, help="timed epochs per run, after a 1-epoch warm-up")
     parser.add_argument("--repeats", type=int, default=3, help="runs per contender; the median is reported")
-    parser.add_argument("--no-recipes", action="store_true", help="skip timing every recipe")
+    parser.add_argument("--no-recipes", action="store_true", help="skip timing every recipe, (f)")
+    parser.add_argument("--no-convnet", action="store_true", help="skip the convnet's three ways, (h)")
     args = parser.parse_args()
 
     (x_train, y_train), (x_test, y_test) = load_mnist()
     recipe = RECIPES["dense_512_rmsprop"]
     x, y = recipe.prepare(x_train, y_train)
     test_x, test_y = recipe.prepare(x_test, y_test)
+    images, test_images = scale(x_train)[..., np.newaxis], scale(x_test)[..., np.newaxis]
+    threads = tf.config.threading.get_intra_op_parallelism_threads() or len(os.sched_getaffinity(0))
+    print(f"TensorFlow {tf.__version__}, Keras {keras.__version__}, NumPy {np.__version__}; {threads} threads for "
+          f"TensorFlow (its default: every CPU) and for PyTorch; JAX keeps its default (every CPU)")
 
-    peak = matmul_peak()
-    limit = FLOP_PER_IMAGE * len(x) / peak
-    print(f"(a) matrix-product peak {peak / 1e9:.0f} GFLOP/s; one epoch is {FLOP_PER_IMAGE * len(x) / 1e9:.0f} GFLOP, "
-          f"so the arithmetic limit is {limit:.2f} s/epoch")
+    speeds = limit_speeds(tutorial_model(), threads)
+    fastest = max(speeds, key=speeds.get)
+    epoch_flop = 2 * multiply_adds(tutorial_model(), training=True) * len(x)
+    limit = epoch_flop / speeds[fastest]
+    print("(a) matrix-product speeds: " + "; ".join(f"{name} {speed / 1e9:.0f}" for name, speed in speeds.items())
+          + " GFLOP/s")
+    print(f"    an epoch's products are {epoch_flop / 1e9:.1f} GFLOP; at the fastest speed, {fastest}'s, "
+          f"the arithmetic limit is {limit:.2f} s/epoch")
 
-    tutorial, project, on_arrays, one_step, on_indices, hand = [], [], [], [], [], []
-    for run in range(args.repeats):  # interleaved, so all six see the same machine noise
-        tutorial.append(tutorial_code(x, y, test_x, test_y, args.epochs))
-        on_arrays.append(project_path(x, y, test_x, test_y, args.epochs, shuffled=False, seed=run))
-        one_step.append(project_path(x, y, test_x, test_y, args.epochs, steps_per_execution=1, seed=run))
-        project.append(project_path(x, y, test_x, test_y, args.epochs, seed=run))
-        on_indices.append(project_path(x, y, test_x, test_y, args.epochs, shuffled="indices", seed=run))
-        hand.append(by_hand(x, y, test_x, test_y, args.epochs, seed=run))
-        print(f"    run {run + 1} (seed {run}): tutorial code {tutorial[-1][0]:.2f} s/epoch, notebooks {project[-1][0]:.2f} "
-              f"s/epoch (fed the arrays: {on_arrays[-1][0]:.2f}; one step per execution: {one_step[-1][0]:.2f}; "
-              f"shuffled indices: {on_indices[-1][0]:.2f}), "
-              f"by hand {hand[-1][0]:.2f} s/epoch; test accuracy: tutorial code {tutorial[-1][1]:.2%}, "
-              f"notebooks {project[-1][1]:.2%}, by hand {hand[-1][1]:.2%}")
-    (tutorial_s, tutorial_acc), (project_s, project_acc), (arrays_s, arrays_acc), (one_s, one_acc), (hand_s, hand_acc) = (
-        medians(runs) for runs in (tutorial, project, on_arrays, one_step, hand))
-    indices_s, indices_acc = medians(on_indices)
-    print(f"(b) tutorial code as written: {tutorial_s:.2f} s/epoch = {tutorial_s / limit:.2f}x the limit, "
-          f"test accuracy {tutorial_acc:.2%} (median of {args.repeats})")
-    print(f"(c) the notebooks' path:      {project_s:.2f} s/epoch = {project_s / limit:.2f}x the limit, "
-          f"test accuracy {project_acc:.2%}, {tutorial_s / project_s:.2f}x faster than the tutorial code")
-    print(f"    the same, fed the arrays: {arrays_s:.2f} s/epoch = {arrays_s / limit:.2f}x the limit, "
-          f"test accuracy {arrays_acc:.2%} (one order every epoch); the idiom is {arrays_s / project_s:.2f}x faster")
-    print(f"    the idiom, one step per execution: {one_s:.2f} s/epoch = {one_s / limit:.2f}x the limit, "
-          f"test accuracy {one_acc:.2%}; steps_per_execution=32 is {one_s / project_s:.2f}x faster")
-    print(f"    the same batches from shuffled indices: {indices_s:.2f} s/epoch = {indices_s / limit:.2f}x the limit, "
-          f"test accuracy {indices_acc:.2%}; {indices_s / project_s:.2f} times the idiom's time")
-    print(f"(d) the loop by hand:         {hand_s:.2f} s/epoch = {hand_s / limit:.2f}x the limit, "
-          f"test accuracy {hand_acc:.2%}, {tutorial_s / hand_s:.2f}x faster than the tutorial code, "
+    with tempfile.TemporaryDirectory() as folder:
+        rates = Path(folder) / "learning_rates.npy"  # the convnet's one-cycle rate at every step, for PyTorch
+        steps = (1 + args.epochs) * -(-len(images) // BATCH)
+        schedule = one_cycle(steps, peak=CONVNET_PEAK_LEARNING_RATE)
+        np.save(rates, np.array([float(schedule(step)) for step in range(steps)], dtype=np.float32))
+        runs, skipped, versions = interleaved_runs(args, threads, rates, (x, y, test_x, test_y),
+                                                   (images, y_train, test_images, y_test))
+    median = {name: medians(each) for name, each in runs.items()}
+
+    def against(name: str, of: float = limit) -> str:
+        seconds, accuracy = median[name]
+        return f"{seconds:.2f} s/epoch = {seconds / of:.2f}x the limit, test accuracy {accuracy:.2%}"
+
+    (tutorial_s, tutorial_acc), (project_s, project_acc), (hand_s, hand_acc) = (
+        median[name] for name in ("tutorial", "project", "hand"))
+    print(f"(b) tutorial code as written: {against('tutorial')} (median of {args.repeats})")
+    print(f"(c) the notebooks' path:      {against('project')}, {tutorial_s / project_s:.2f}x faster than the tutorial code")
+    print(f"    the same, fed the arrays: {against('on_arrays')} (one order every epoch); "
+          f"the idiom is {median['on_arrays'][0] / project_s:.2f}x faster")
+    print(f"    the idiom, one step per execution: {against('one_step')}; "
+          f"steps_per_execution=32 is {median['one_step'][0] / project_s:.2f}x faster")
+    print(f"    the same batches from shuffled indices: {against('on_indices')}; "
+          f"{median['on_indices'][0] / project_s:.2f} times the idiom's time")
+    print(f"(d) the loop by hand:         {against('hand')}, {tutorial_s / hand_s:.2f}x faster than the tutorial code, "
           f"{project_s / hand_s:.2f}x faster than fit")
+
     print("(e) where a step's time goes, built up in stages in raw TensorFlow (median of 3 epochs each):")
-    profile = step_profile(x, y)
+    profile = {"matmuls": epoch_flop / speeds["TensorFlow at the step's shapes"], **step_profile(x, y)}
     fused = profile.pop("fused_update")
     previous = 0.0
     for stage, seconds in profile.items():
         print(f"    {stage:17s} {seconds:.2f} s/epoch = {seconds / limit:.2f}x the limit (+{seconds - previous:.2f} s)")
         previous = seconds
     print(f"    fit on the idiom  {project_s:.2f} s/epoch = {project_s / limit:.2f}x the limit (+{project_s - previous:.2f} s)")
-    print(f"    fit on arrays     {arrays_s:.2f} s/epoch = {arrays_s / limit:.2f}x the limit (+{arrays_s - project_s:.2f} s)")
+    print(f"    fit on arrays     {median['on_arrays'][0]:.2f} s/epoch (+{median['on_arrays'][0] - project_s:.2f} s)")
     print(f"    and, instead of training_step, with TensorFlow's fused RMSprop kernel: {fused:.2f} s/epoch "
           f"= {fused / limit:.2f}x the limit ({fused - profile['training_step']:+.2f} s against Keras' update)")
+    for library, name in (("torch", "PyTorch"), ("jax", "JAX")):
+        stages, why = run_peer(f"{library}_stages", threads, epochs=3)
+        if stages is None:
+            print(f"    {name}'s step skipped: {why}")
+            continue
+        print(f"    {name}'s step, built up the same way" + (" in raw JAX, then Keras' fit on JAX around it"
+                                                            if library == "jax" else "") + " (median of 3 epochs each):")
+        stages = {"matmuls": epoch_flop / speeds[f"{name} at the step's shapes"],
+                  **{k: v for k, v in stages.items() if k != "threads"}}
+        if library == "jax" and "jax_dense" in median:
+            stages["fit on the idiom"] = median["jax_dense"][0]
+        previous = 0.0
+        for stage, seconds in stages.items():
+            print(f"    {stage:17s} {seconds:.2f} s/epoch = {seconds / limit:.2f}x the limit (+{seconds - previous:.2f} s)")
+            previous = seconds
 
     if not args.no_recipes:
         print("(f) each recipe the notebooks train, with its own epochs:")
@@ -286,6 +402,26 @@ def main() -> None:
             print(f"    {each.name:24s} {each.epochs} epochs, batch {each.batch_size:3d}: {seconds:6.1f} s "
                   f"({seconds / each.epochs:.2f} s/epoch)")
 
+    print("(g) the peers: " + ", ".join(f"{name} {version}" for name, version in versions.items()))
+    for contender, (what, _) in DENSE_PEERS.items():
+        print(f"    {what + ':':62s} " + (against(contender) if contender in median else f"skipped: {skipped[contender]}"))
+    if not args.no_convnet:
+        model = build_convnet()
+        conv_flop = 2 * multiply_adds(model, training=True) * len(images)
+        conv_limit = conv_flop / speeds[fastest]
+        print(f"(h) notebook 05's convnet, 1 + {args.epochs} epochs: {conv_flop / 1e12:.2f} TFLOP per epoch, "
+              f"a limit of {conv_limit:.2f} s/epoch at the same speed")
+        print(f"    {'TensorFlow, fit as notebook 05 calls it:':62s} {against('tf_convnet', conv_limit)}")
+        for contender, (what, _) in CONVNET_PEERS.items():
+            print(f"    {what + ':':62s} " + (against(contender, conv_limit) if contender in median
+                                              else f"skipped: {skipped[contender]}"))
+
+    ran = [name for name in DENSE_PEERS if name in median]
+    if ran:
+        best = min(ran, key=lambda name: median[name][0])
+        print(f"peers: fastest={best} ratio_to_limit={median[best][0] / limit:.2f}")
+    else:
+        print("peers: fastest=none ratio_to_limit=nan (no peer ran: see (g))")
     print(f"fit: ratio_to_limit={project_s / limit:.2f} speedup_vs_tutorial_code={tutorial_s / project_s:.2f} "
           f"accuracy_delta_points={100 * (project_acc - tutorial_acc):.2f}")
     print(f"ratio_to_limit={hand_s / limit:.2f} speedup_vs_tutorial_code={tutorial_s / hand_s:.2f} "
