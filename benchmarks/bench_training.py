@@ -275,6 +275,15 @@ def limit_speeds(model: keras.Model, threads: int) -> dict[str, float]:
     return speeds
 
 
+def peers_line(median: dict[str, tuple[float, float]], limit: float) -> str:
+    """The line above the last two: the fastest of (g)'s peers that ran, and its multiple of the limit."""
+    ran = [name for name in DENSE_PEERS if name in median]
+    if not ran:
+        return "peers: fastest=none ratio_to_limit=nan"
+    best = min(ran, key=lambda name: median[name][0])
+    return f"peers: fastest={best} ratio_to_limit={median[best][0] / limit:.2f}"
+
+
 def interleaved_runs(args, threads: int, rates: Path, dense: tuple, conv: tuple) -> tuple[dict, dict, dict]:
     """Run every contender of (b) to (d), (g) and (h) --repeats times, interleaved; run k seeds with k-1.
 
@@ -416,12 +425,7 @@ def main() -> None:
             print(f"    {what + ':':62s} " + (against(contender, conv_limit) if contender in median
                                               else f"skipped: {skipped[contender]}"))
 
-    ran = [name for name in DENSE_PEERS if name in median]
-    if ran:
-        best = min(ran, key=lambda name: median[name][0])
-        print(f"peers: fastest={best} ratio_to_limit={median[best][0] / limit:.2f}")
-    else:
-        print("peers: fastest=none ratio_to_limit=nan (no peer ran: see (g))")
+    print(peers_line(median, limit))
     print(f"fit: ratio_to_limit={project_s / limit:.2f} speedup_vs_tutorial_code={tutorial_s / project_s:.2f} "
           f"accuracy_delta_points={100 * (project_acc - tutorial_acc):.2f}")
     print(f"ratio_to_limit={hand_s / limit:.2f} speedup_vs_tutorial_code={tutorial_s / hand_s:.2f} "

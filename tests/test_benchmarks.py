@@ -1,0 +1,44 @@
+"""The training benchmark's peers: a peer that is missing or fails is skipped with its reason, and the lines go on."""
+
+import importlib.util
+import sys
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
+import bench_training  # noqa: E402
+
+
+def test_a_peer_that_is_not_installed_is_skipped_with_what_to_install(monkeypatch):
+    real = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name: None if name == "torch" else real(name))
+    assert bench_training.run_peer("torch_indices", threads=2, seed=0, epochs=1) == (
+        None, "torch is not installed (make peers installs the benchmark's peers extra)")
+
+
+def test_a_peer_that_fails_is_skipped_with_its_last_line_of_error(tmp_path, monkeypatch):
+    failing = tmp_path / "peers.py"
+    failing.write_text("import sys\nprint('some output')\nsys.exit('torch.compile needs a C++ compiler')\n")
+    monkeypatch.setattr(bench_training, "PEERS", failing)
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name: object())
+    assert bench_training.run_peer("torch_compiled", threads=2, seed=0, epochs=1) == (
+        None, "torch_compiled failed (exit status 1): torch.compile needs a C++ compiler")
+
+
+def test_a_peer_passes_its_options_and_gets_jax_for_keras(tmp_path, monkeypatch):
+    echo = tmp_path / "peers.py"
+    echo.write_text("import json, os, sys\nprint(json.dumps({'argv': sys.argv[1:], 'backend': os.environ.get('KERAS_BACKEND')}))\n")
+    monkeypatch.setattr(bench_training, "PEERS", echo)
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name: object())
+    result, why = bench_training.run_peer("jax_dense", threads=3, seed=2, epochs=4)
+    assert why == "" and result == {"argv": ["jax_dense", "--threads", "3", "--seed", "2", "--epochs", "4"], "backend": "jax"}
+
+
+@pytest.mark.parametrize("median, line", [
+    ({}, "peers: fastest=none ratio_to_limit=nan"),
+    ({"hand": (0.9, 0.98), "torch_indices": (1.5, 0.97), "jax_dense": (1.2, 0.97)}, "peers: fastest=jax_dense ratio_to_limit=2.40"),
+    ({"torch_dataloader": (2.0, 0.97), "tf_convnet": (0.1, 0.99)}, "peers: fastest=torch_dataloader ratio_to_limit=4.00"),
+])
+def test_the_peers_line_names_the_fastest_peer_of_the_dense_net(median, line):
+    assert bench_training.peers_line(median, limit=0.5) == line
