@@ -4,7 +4,8 @@ Both train on the 60,000 training images as their notebooks train them (set_seed
 idiom shuffled every epoch, batch 128): the classic layout 10 epochs at Adam's constant rate
 (``models.build_classic_convnet``), notebook 05's convnet its own epochs on its one-cycle
 schedule (``models.build_convnet``). For each: parameters, multiply-adds per image, FLOP per
-epoch (three passes' worth, 2 FLOP a multiply-add), seconds per epoch (the median of the epochs
+epoch (2 for each of a training step's multiply-adds, ``models.multiply_adds(training=True)``: the forward pass
+and both gradients, but none for the first layer's input), seconds per epoch (the median of the epochs
 after the first, which traces), the total, each as a multiple of the limit (FLOP per epoch at
 the peak of a 4096x4096 matrix product, ``training.matmul_peak``), and test accuracy. Then
 where the classic layout's step goes: one training step at batch 128 timed as layers are added.
@@ -86,7 +87,7 @@ def main() -> None:
         model.fit(shuffled_batches(train_images, y_train, CONVNET_BATCH_SIZE), epochs=epochs, shuffle=False,
                   verbose=0, callbacks=[timer])
         total = time.perf_counter() - began
-        flop = 6 * multiply_adds(model) * len(train_images)
+        flop = 2 * multiply_adds(model, training=True) * len(train_images)
         limit = flop / peak
         per_epoch = statistics.median(timer.seconds[1:])
         accuracy = evaluate(model, test_images, y_test)["accuracy"]
