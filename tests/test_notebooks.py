@@ -37,8 +37,8 @@ def test_the_series_is_there():
     assert [path.name[:3] for path in PATHS] == ["01_", "02_", "03_", "04_", "05_", "06_", "07_"]
 
 
-def test_sanitize_file_parses_into_its_four_rules():
-    assert len(get_sanitize_patterns(SANITIZE.read_text())) == 4
+def test_sanitize_file_parses_into_its_six_rules():
+    assert len(get_sanitize_patterns(SANITIZE.read_text())) == 6
     assert sanitize("trained in 13.2 s") == "trained in T s"
     assert sanitize("| mlp | 118,282 | 3 | 9.1 s | 97.21% |") == "| mlp | 118,282 | 3 | T s | 97.21% |"
     assert sanitize("<History at 0x7f3b55f62c50>") == "<History at 0xADDRESS>"
@@ -49,7 +49,12 @@ def test_sanitize_file_parses_into_its_four_rules():
     assert sanitize("469/469 - 1s - 1s/step - loss: 1.2000e-03") == "469/469 - T - T/step - loss: 1.2000e-03"
     assert sanitize("fit   2.28 s   2.59x\n") == sanitize("fit  12.01 s  13.70x\n") == "fit T s Rx\n"
     assert sanitize("later epochs 2.28 s, 2.59x the limit") == "later epochs T s, Rx the limit"
-    for kept in ("3 epochs", "97.06%", "x_train", "0x", "2x2 max pooling", "(28, 28)", "test loss 0.0919", "(60000, 28, 28)", "label 5 -> [0. 1.]", "Epoch 1/3"):
+    assert sanitize("NumPy, a 4096 x 4096 product: 194 GFLOP/s") == "NumPy, a 4096 x 4096 product: R GFLOP/s"
+    assert (sanitize("one epoch is 98.2 GFLOP: at least 0.51 s, at the speed of TensorFlow's products")
+            == sanitize("one epoch is 98.2 GFLOP: at least 0.62 s, at the speed of NumPy's product".replace("product", "products"))
+            == "one epoch is 98.2 GFLOP: at least T s, at the speed of FASTEST's products")
+    for kept in ("3 epochs", "97.06%", "x_train", "0x", "2x2 max pooling", "(28, 28)", "test loss 0.0919", "(60000, 28, 28)", "label 5 -> [0. 1.]", "Epoch 1/3",
+                 "98.2 GFLOP per epoch", "NumPy, a 4096 x 4096 product"):
         assert sanitize(kept) == kept
 
 
