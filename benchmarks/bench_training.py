@@ -26,8 +26,9 @@ Every timed contender trains 1 + --epochs epochs, the first to warm up (tracing,
 loop by hand is timed as a run of 1 + --epochs epochs less a run of 1 epoch, from the same seed. Run k of
 --repeats seeds every seeded contender with seed k-1, so accuracies are medians over the same seeds, as the
 tutorial code's (unseeded) is a median over random starts. A peer that is not installed, or fails, is skipped
-with the reason. The last three lines are machine-readable: the fastest peer of (g), then fit as the notebooks
-call it, then the loop by hand:
+with the reason. Any figure that comes out below 1.00x its limit is named in a line of its own, since no step can
+beat its own products: the limit was then measured too slow. The last three lines are machine-readable: the fastest
+peer of (g), then fit as the notebooks call it, then the loop by hand:
   peers: fastest=<name> ratio_to_limit=<its s/epoch over the limit>
   fit: ratio_to_limit=<s/epoch over the limit> speedup_vs_tutorial_code=<tutorial s/epoch over this one's>
   accuracy_delta_points=<test accuracy minus the tutorial code's, in points>
@@ -275,6 +276,16 @@ def limit_speeds(model: keras.Model, threads: int) -> dict[str, float]:
     return speeds
 
 
+def below_limit(multiples: dict[str, float]) -> str:
+    """A warning naming every figure that came out faster than the arithmetic limit, or ``""`` if none did.
+
+    No step can beat its own matrix products, so a multiple under 1 means the limit's speed was measured too low
+    (a slow NumPy, a noisy run): the multiples then still compare the contenders, but not with the arithmetic.
+    """
+    under = [f"{name} {multiple:.4g}x" for name, multiple in multiples.items() if multiple < 1]
+    return ("below the limit, so the limit was measured too slow: " + ", ".join(under)) if under else ""
+
+
 def peers_line(median: dict[str, tuple[float, float]], limit: float) -> str:
     """The line above the last two: the fastest of (g)'s peers that ran, and its multiple of the limit."""
     ran = [name for name in DENSE_PEERS if name in median]
@@ -354,10 +365,15 @@ def main() -> None:
         runs, skipped, versions = interleaved_runs(args, threads, rates, (x, y, test_x, test_y),
                                                    (images, y_train, test_images, y_test))
     median = {name: medians(each) for name, each in runs.items()}
+    multiples: dict[str, float] = {}  # every multiple of a limit printed below, for below_limit
+
+    def multiple(name: str, seconds: float, of: float = limit) -> float:
+        multiples[name] = seconds / of
+        return seconds / of
 
     def against(name: str, of: float = limit) -> str:
         seconds, accuracy = median[name]
-        return f"{seconds:.2f} s/epoch = {seconds / of:.2f}x the limit, test accuracy {accuracy:.2%}"
+        return f"{seconds:.2f} s/epoch = {multiple(name, seconds, of):.2f}x the limit, test accuracy {accuracy:.2%}"
 
     (tutorial_s, tutorial_acc), (project_s, project_acc), (hand_s, hand_acc) = (
         median[name] for name in ("tutorial", "project", "hand"))
@@ -377,12 +393,13 @@ def main() -> None:
     fused = profile.pop("fused_update")
     previous = 0.0
     for stage, seconds in profile.items():
-        print(f"    {stage:17s} {seconds:.2f} s/epoch = {seconds / limit:.2f}x the limit (+{seconds - previous:.2f} s)")
+        print(f"    {stage:17s} {seconds:.2f} s/epoch = {multiple(f'TensorFlow {stage}', seconds):.2f}x the limit "
+              f"(+{seconds - previous:.2f} s)")
         previous = seconds
     print(f"    fit on the idiom  {project_s:.2f} s/epoch = {project_s / limit:.2f}x the limit (+{project_s - previous:.2f} s)")
     print(f"    fit on arrays     {median['on_arrays'][0]:.2f} s/epoch (+{median['on_arrays'][0] - project_s:.2f} s)")
     print(f"    and, instead of training_step, with TensorFlow's fused RMSprop kernel: {fused:.2f} s/epoch "
-          f"= {fused / limit:.2f}x the limit ({fused - profile['training_step']:+.2f} s against Keras' update)")
+          f"= {multiple('TensorFlow fused_update', fused):.2f}x the limit ({fused - profile['training_step']:+.2f} s against Keras' update)")
     for library, name in (("torch", "PyTorch"), ("jax", "JAX")):
         stages, why = run_peer(f"{library}_stages", threads, epochs=3)
         if stages is None:
@@ -397,7 +414,8 @@ def main() -> None:
             stages["fit on the idiom"] = median["jax_dense"][0]
         previous = 0.0
         for stage, seconds in stages.items():
-            print(f"    {stage:17s} {seconds:.2f} s/epoch = {seconds / limit:.2f}x the limit (+{seconds - previous:.2f} s)")
+            print(f"    {stage:17s} {seconds:.2f} s/epoch = {multiple(f'{name} {stage}', seconds):.2f}x the limit "
+                  f"(+{seconds - previous:.2f} s)")
             previous = seconds
 
     if not args.no_recipes:
@@ -426,6 +444,8 @@ def main() -> None:
             print(f"    {what + ':':62s} " + (against(contender, conv_limit) if contender in median
                                               else f"skipped: {skipped[contender]}"))
 
+    if warning := below_limit(multiples):
+        print(warning)
     print(peers_line(median, limit))
     print(f"fit: ratio_to_limit={project_s / limit:.2f} speedup_vs_tutorial_code={tutorial_s / project_s:.2f} "
           f"accuracy_delta_points={100 * (project_acc - tutorial_acc):.2f}")

@@ -42,3 +42,12 @@ def test_a_peer_passes_its_options_and_gets_jax_for_keras(tmp_path, monkeypatch)
 ])
 def test_the_peers_line_names_the_fastest_peer_of_the_dense_net(median, line):
     assert bench_training.peers_line(median, limit=0.5) == line
+
+
+@pytest.mark.parametrize("multiples, line", [
+    ({"tutorial": 5.29, "TensorFlow matmuls": 1.0}, ""),
+    ({"hand": 2.58, "TensorFlow forward_backward": 0.874, "JAX training_step": 0.9996},
+     "below the limit, so the limit was measured too slow: TensorFlow forward_backward 0.874x, JAX training_step 0.9996x"),
+])
+def test_a_figure_below_the_limit_is_named(multiples, line):
+    assert bench_training.below_limit(multiples) == line
