@@ -35,6 +35,7 @@ import time
 import numpy as np
 
 from mnist_tutorial.data import load_mnist
+from timing import median_seconds  # benchmarks/timing.py, beside this script
 
 BATCH = 128
 
@@ -210,7 +211,7 @@ def torch_products(layer_sizes: list[int], steps: int) -> dict:
                     if k > 0:
                         d = d @ kernels[k].T
 
-    return {"big": median_seconds(lambda: big @ big), "step": median_seconds(products)}
+    return {"big": warm_median(lambda: big @ big), "step": warm_median(products)}
 
 
 def jax_products(layer_sizes: list[int], steps: int) -> dict:
@@ -241,8 +242,8 @@ def jax_products(layer_sizes: list[int], steps: int) -> dict:
             return total
         return jax.lax.fori_loop(0, steps, one_step, jnp.float32(0))
 
-    return {"big": median_seconds(lambda: product(big).block_until_ready()),
-            "step": median_seconds(lambda: products(xs, kernels).block_until_ready()), "jax": jax.__version__}
+    return {"big": warm_median(lambda: product(big).block_until_ready()),
+            "step": warm_median(lambda: products(xs, kernels).block_until_ready()), "jax": jax.__version__}
 
 
 def jax_stages(epochs: int) -> dict:
@@ -285,20 +286,15 @@ def jax_stages(epochs: int) -> dict:
     for stage in (forward_backward, training_step):
         epoch = jax.jit(lambda params, stage=stage: jax.lax.fori_loop(
             0, steps, stage, (params, [jnp.zeros_like(p) for p in params], jnp.float32(0)))[2])
-        seconds[stage.__name__] = median_seconds(lambda: epoch(params).block_until_ready(), epochs) * len(
+        seconds[stage.__name__] = warm_median(lambda: epoch(params).block_until_ready(), epochs) * len(
             x_train) / (steps * BATCH)
     return seconds
 
 
-def median_seconds(work, repeats: int = 5) -> float:
-    """Run ``work()`` once to warm up, then return the median seconds of ``repeats`` runs."""
+def warm_median(work, repeats: int = 5) -> float:
+    """Run ``work()`` once to warm up (tracing, compiling), then return ``median_seconds`` of ``repeats`` runs."""
     work()
-    times = []
-    for _ in range(repeats):
-        began = time.perf_counter()
-        work()
-        times.append(time.perf_counter() - began)
-    return statistics.median(times)
+    return median_seconds(work, repeats)
 
 
 def jax_training(contender: str, seed: int, epochs: int) -> dict:
