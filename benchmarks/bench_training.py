@@ -375,6 +375,15 @@ def main() -> None:
         seconds, accuracy = median[name]
         return f"{seconds:.2f} s/epoch = {multiple(name, seconds, of):.2f}x the limit, test accuracy {accuracy:.2%}"
 
+    def print_stages(library: str, stages: dict[str, float]) -> float:
+        """Print each stage's seconds, multiple of the limit and cost over the one before; return the last."""
+        previous = 0.0
+        for stage, seconds in stages.items():
+            print(f"    {stage:17s} {seconds:.2f} s/epoch = {multiple(f'{library} {stage}', seconds):.2f}x the limit "
+                  f"(+{seconds - previous:.2f} s)")
+            previous = seconds
+        return previous
+
     (tutorial_s, tutorial_acc), (project_s, project_acc), (hand_s, hand_acc) = (
         median[name] for name in ("tutorial", "project", "hand"))
     print(f"(b) tutorial code as written: {against('tutorial')} (median of {args.repeats})")
@@ -391,11 +400,7 @@ def main() -> None:
     print("(e) where a step's time goes, built up in stages in raw TensorFlow (median of 3 epochs each):")
     profile = {"matmuls": epoch_flop / speeds["TensorFlow at the step's shapes"], **step_profile(x, y)}
     fused = profile.pop("fused_update")
-    previous = 0.0
-    for stage, seconds in profile.items():
-        print(f"    {stage:17s} {seconds:.2f} s/epoch = {multiple(f'TensorFlow {stage}', seconds):.2f}x the limit "
-              f"(+{seconds - previous:.2f} s)")
-        previous = seconds
+    previous = print_stages("TensorFlow", profile)
     print(f"    fit on the idiom  {project_s:.2f} s/epoch = {project_s / limit:.2f}x the limit (+{project_s - previous:.2f} s)")
     print(f"    fit on arrays     {median['on_arrays'][0]:.2f} s/epoch (+{median['on_arrays'][0] - project_s:.2f} s)")
     print(f"    and, instead of training_step, with TensorFlow's fused RMSprop kernel: {fused:.2f} s/epoch "
@@ -412,11 +417,7 @@ def main() -> None:
                   **{k: v for k, v in stages.items() if k != "threads"}}
         if library == "jax" and "jax_dense" in median:
             stages["fit on the idiom"] = median["jax_dense"][0]
-        previous = 0.0
-        for stage, seconds in stages.items():
-            print(f"    {stage:17s} {seconds:.2f} s/epoch = {multiple(f'{name} {stage}', seconds):.2f}x the limit "
-                  f"(+{seconds - previous:.2f} s)")
-            previous = seconds
+        print_stages(name, stages)
 
     if not args.no_recipes:
         print("(f) each recipe the notebooks train, with its own epochs:")
