@@ -1,4 +1,4 @@
-"""Tests for the machine fingerprint and the strict-or-lax decision nbval's comparison follows."""
+"""Tests for the machine fingerprint and the strict, masked or lax comparison nbval follows by it."""
 
 from __future__ import annotations
 
@@ -89,17 +89,86 @@ def test_a_real_regression_on_a_matching_machine_still_fails(committed):
     assert "43" in run.stdout and "42" in run.stdout
 
 
-def test_another_fingerprint_runs_every_cell_lax_and_says_so_at_the_top_and_in_the_summary(committed, here):
+def test_another_fingerprint_compares_every_output_masked_and_says_so_at_the_top_and_in_the_summary(committed, here):
     (committed / "machine.json").write_text(json.dumps({"fingerprint": "0123456789abcdef"}))
-    change_an_output(committed)
+    change_an_output(committed)  # 42 against 43: only a number differs, as on another CPU
     run = pytest_on(committed)
     assert run.returncode == 0, run.stdout
-    line = (f"notebook outputs: LAX. This CPU ({fingerprint.instruction_set()}) computes in another order than the "
-            f"machine that executed the notebooks: fingerprint {here} here, 0123456789abcdef in machine.json.")
+    line = (f"notebook outputs: MASKED. This CPU ({fingerprint.instruction_set()}) computes in another order than "
+            f"the machine that executed the notebooks: fingerprint {here} here, 0123456789abcdef in machine.json.")
     header, summary = run.stdout.split("collected", 1)
     assert line in header and line in summary
-    assert "make test-strict (pytest --outputs strict) shows the differences" in summary
-    assert "2 notebook cells executed, their outputs NOT compared (lax)" in summary
+    assert "make test-strict (pytest --outputs strict) shows the digits that differ" in summary
+    assert "2 notebook cells compared with every number masked, 0 run with their outputs ignored" in summary
+
+
+def test_lax_runs_every_cell_and_compares_nothing_when_asked(committed):
+    change_an_output(committed)
+    notebook = nbformat.read(committed / "01_a.ipynb", as_version=4)
+    notebook.cells[1].outputs[0].text = "forty-two\n"  # a changed word, which only lax lets pass
+    nbformat.write(notebook, committed / "01_a.ipynb")
+    run = pytest_on(committed, "--outputs", "lax")
+    assert run.returncode == 0, run.stdout
+    assert "2 notebook cells executed, their outputs NOT compared (lax)" in run.stdout
+
+
+# A small notebook with the kinds of output the series prints: numbers in words, a stderr line, an image
+# alone (as a figure is), a table, and a result. Each regression below changes one cell's code.
+PNG = ("iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAAAAAA6fptVAAAACklEQVR4nGNgAAAAAgABSK+kcQAAAABJRU5ErkJggg==")
+RICH_CELLS = {
+    "words": "print(f'test accuracy {0.9766:.2%} after {5} epochs, {1234:,} images')",
+    "stderr": "import sys\nprint('loading 60,000 images', file=sys.stderr)",
+    "figure": f"from IPython.display import display\ndisplay({{'image/png': {PNG!r}}}, raw=True)",
+    "table": "print('| model | accuracy |\\n| --- | --- |\\n| dense | 97.66% |\\n| convnet | 99.34% |')",
+    "result": "round(2.302585, 3)",
+}
+REGRESSIONS = {
+    "a changed word": ("words", "print(f'test precision {0.9766:.2%} after {5} epochs, {1234:,} images')"),
+    "an extra stderr line": ("stderr", RICH_CELLS["stderr"] + "\nprint('DeprecationWarning: x is deprecated', "
+                                                              "file=sys.stderr)"),
+    "a missing figure": ("figure", "from IPython.display import display"),
+    "an extra line in a table": ("table", RICH_CELLS["table"][:-2] + "\\n| lenet | 98.90% |')"),
+    "a raised error": ("result", "raise ValueError('the model has 5 outputs')"),
+}
+
+
+@pytest.fixture
+def rich(tmp_path) -> Path:
+    """A notebook of every kind of output, executed by the runner; its machine fingerprint is not this one."""
+    folder = tmp_path / "notebooks"
+    folder.mkdir()
+    cells = [new_markdown_cell("# test")] + [new_code_cell(source) for source in RICH_CELLS.values()]
+    nbformat.write(new_notebook(cells=cells, metadata={"kernelspec": {"name": "python3", "display_name": "Python 3",
+                                                                      "language": "python"}}), folder / "01_a.ipynb")
+    series.run_series(folder, log=lambda *a, **k: None)
+    (folder / "machine.json").write_text(json.dumps({"fingerprint": "0123456789abcdef", "instruction_set": "test"}))
+    return folder
+
+
+def rewrite_cell(folder: Path, name: str, source: str) -> None:
+    """Change the code of one of RICH_CELLS, keeping the committed outputs: what a re-run then compares."""
+    path = folder / "01_a.ipynb"
+    notebook = nbformat.read(path, as_version=4)
+    notebook.cells[1 + list(RICH_CELLS).index(name)].source = source
+    nbformat.write(notebook, path)
+
+
+@pytest.mark.parametrize("regression", REGRESSIONS)
+def test_a_masked_run_catches_every_regression_but_a_number(rich, regression):
+    rewrite_cell(rich, *REGRESSIONS[regression])
+    run = pytest_on(rich, "--outputs", "masked")
+    assert run.returncode == 1 and "1 failed, 4 passed" in run.stdout, run.stdout
+
+
+def test_a_masked_run_passes_where_only_the_numbers_changed(rich):
+    rewrite_cell(rich, "words", "print(f'test accuracy {0.9812:.2%} after {15} epochs, {987:,} images')")
+    rewrite_cell(rich, "table", RICH_CELLS["table"].replace("97.66%", "100.00%").replace("99.34", "9.1"))
+    rewrite_cell(rich, "result", "round(-0.5, 3)")
+    run = pytest_on(rich, "--outputs", "masked")
+    assert run.returncode == 0, run.stdout
+    assert "5 notebook cells compared with every number masked" in run.stdout
+    strict = pytest_on(rich, "--outputs", "strict")  # the same numbers, compared digit for digit, all differ
+    assert strict.returncode == 1 and "3 failed, 2 passed" in strict.stdout, strict.stdout
 
 
 def test_a_lax_run_still_fails_on_a_cell_that_raises(committed):
@@ -139,3 +208,44 @@ def test_a_run_without_notebooks_decides_nothing(tmp_path):
 def test_the_committed_outputs_record_their_machine():
     machine = json.loads((ROOT / "notebooks" / "machine.json").read_text())
     assert len(machine["fingerprint"]) == fingerprint.DIGITS and machine["instruction_set"] in ("AVX2", "AVX-512")
+
+
+@pytest.fixture
+def seeded(tmp_path) -> Path:
+    """A notebook whose setup chooses a seed, executed by the runner with its own seed, 0."""
+    folder = tmp_path / "notebooks"
+    folder.mkdir()
+    cells = [new_code_cell("SEED = 0  # chosen once"), new_code_cell("print(f'accuracy {SEED * 0.1 + 0.9:.2%}')")]
+    nbformat.write(new_notebook(cells=cells, metadata={"kernelspec": {"name": "python3", "display_name": "Python 3",
+                                                                      "language": "python"}}), folder / "01_a.ipynb")
+    series.run_series(folder, log=lambda *a, **k: None)
+    return folder
+
+
+def test_another_seed_runs_masked_and_passes_where_only_numbers_move(seeded):
+    run = pytest_on(seeded, "--seed", "1")
+    assert run.returncode == 0, run.stdout
+    assert "notebook outputs: masked, with SEED = 1 in place of each notebook's own" in run.stdout
+    strict = pytest_on(seeded, "--seed", "1", "--outputs", "strict")  # 100.00% against 90.00%: the seed reached the cell
+    assert strict.returncode == 1 and "1 failed, 1 passed" in strict.stdout, strict.stdout
+
+
+def test_another_seed_fails_where_a_word_depends_on_the_seed(seeded):
+    path = seeded / "01_a.ipynb"
+    notebook = nbformat.read(path, as_version=4)
+    notebook.cells[1].source += "\nprint('lucky' if SEED == 0 else 'unlucky')"
+    notebook.cells[1].outputs[0].text += "lucky\n"
+    nbformat.write(notebook, path)
+    assert pytest_on(seeded).returncode == 0  # its own seed: the same words
+    run = pytest_on(seeded, "--seed", "1")
+    assert run.returncode == 1 and "unlucky" in run.stdout, run.stdout
+
+
+def test_another_seed_needs_one_seed_line_in_every_notebook(seeded):
+    path = seeded / "01_a.ipynb"
+    notebook = nbformat.read(path, as_version=4)
+    notebook.cells[0].source = "seed = 0"
+    nbformat.write(notebook, path)
+    run = pytest_on(seeded, "--seed", "1")
+    assert run.returncode == 4 and "01_a.ipynb needs exactly one line 'SEED = <number>' in its code, found 0" in \
+        run.stderr, run.stderr

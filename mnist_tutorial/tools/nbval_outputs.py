@@ -1,16 +1,24 @@
-"""A pytest plugin: strict output comparison where this machine computes as the committed outputs' did, lax elsewhere.
+"""A pytest plugin: how nbval compares the notebooks' outputs, by whether this machine computes as the committed run's did.
 
-Before any notebook is collected, the run decides how nbval compares outputs (``--outputs``).
-Where this machine's fingerprint (``mnist_tutorial.tools.fingerprint``) is the one the runner
-recorded beside the notebooks (``--machine-file``, notebooks/machine.json), every output is
-compared digit for digit (strict). Where it is not, every cell and every notebook's own checks
-still run, but no digits are compared (lax), and the run says so in a line at its top and again
-in its summary, with both digests and the command that forces strict. ``--outputs strict`` and
-``--outputs lax`` (or nbval's ``--nbval-lax``) force either. pyproject's addopts load it.
+Before any notebook is collected, the run decides how nbval compares outputs (``--outputs``):
+
+- ``strict``, where this machine's fingerprint (``mnist_tutorial.tools.fingerprint``) is the one
+  the runner recorded beside the notebooks (``--machine-file``, notebooks/machine.json): every
+  output is compared digit for digit, after notebooks/sanitize.cfg.
+- ``masked``, where it is not: every output is compared after the same sanitizers and one more,
+  ``NUMBER``, which turns every number into ``#``. Another CPU trains as another seed would, so
+  the numbers move; the words, the lines, the warnings, the errors and the tables must not.
+- ``lax``, only when asked (``--outputs lax`` or nbval's ``--nbval-lax``): every cell and every
+  notebook's own checks run, no output is compared.
+
+In strict and masked runs a figure is compared by its presence: each image becomes ``IMAGE``, so
+a cell must show as many images as the committed one. The run names its mode, and why, in a line at
+its top, and in its summary, with how many cells it compared. pyproject's addopts load it.
 """
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -19,23 +27,40 @@ from mnist_tutorial.tools.fingerprint import MACHINE_FILE
 
 NOTEBOOKS = Path(__file__).resolve().parents[2] / "notebooks"
 OUTPUTS = pytest.StashKey[tuple[str, str]]()  # (mode, the line that says why)
+UNCOMPARED = pytest.StashKey[set[str]]()  # the cells run whose outputs are not compared (NBVAL_IGNORE_OUTPUT)
+#: Every number, with any blanks around it (a padded column moves with the number's width): one ``#``.
+NUMBER = (r"[ \t]*-?\d+(?:[.,]\d+)*(?:[eE][-+]?\d+)?[ \t]*", " # ")
+#: An image (base64 PNG or JPEG) is compared by its presence, not its pixels.
+IMAGE = (r"^(?:iVBORw0KGgo|/9j/)[A-Za-z0-9+/=\s]*$", "IMAGE")
+IMAGE_TYPES = ("image/png", "image/jpeg")
+COMPARED = {"strict": "compared digit for digit", "masked": "compared with every number masked",
+            "lax": "executed, their outputs NOT compared (lax)"}
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
     group = parser.getgroup("notebook outputs")
-    group.addoption("--outputs", choices=("auto", "strict", "lax"), default="auto",
-                    help="how nbval compares the notebooks' outputs: strict (every digit), lax (none; every cell and "
-                         "every check still runs), or auto: strict where this machine's fingerprint is the committed "
-                         "one, else lax (the default)")
+    group.addoption("--outputs", choices=("auto", "strict", "masked", "lax"), default="auto",
+                    help="how nbval compares the notebooks' outputs: strict (every digit), masked (every output with "
+                         "its numbers masked), lax (none; every cell and every check still runs), or auto: strict "
+                         "where this machine's fingerprint is the committed one, else masked (the default)")
+    group.addoption("--seed", type=int, default=None, dest="notebook_seed", metavar="N",
+                    help="execute each notebook with SEED = N in place of its own line 'SEED = ...' and compare its "
+                         "outputs masked (unless --outputs says otherwise): another seed moves every trained figure, "
+                         "as another CPU does")
     group.addoption("--machine-file", default=str(NOTEBOOKS / MACHINE_FILE),
                     help="the committed outputs' machine fingerprint, as the runner wrote it")
 
 
 def outputs_mode(config: pytest.Config) -> tuple[str, str]:
-    """Decide how nbval compares outputs: ``("strict" or "lax", the line that says why)``; fingerprints only if needed."""
+    """Decide how nbval compares outputs: ``(strict, masked or lax, the line that says why)``; fingerprints if needed."""
     asked = "lax" if config.option.nbval_lax else config.option.outputs
-    if asked == "lax":
-        return "lax", "notebook outputs: lax, as asked: every cell and every check runs, no digits are compared"
+    seed = config.option.notebook_seed
+    if seed is not None and asked == "auto":
+        return "masked", (f"notebook outputs: masked, with SEED = {seed} in place of each notebook's own: every output "
+                          "is compared with its numbers masked, as on a CPU that computes in another order")
+    if asked in ("lax", "masked"):
+        what = "no output is compared" if asked == "lax" else "every output is compared with its numbers masked"
+        return asked, f"notebook outputs: {asked}, as asked: every cell and every check runs, {what}"
     from mnist_tutorial.tools.fingerprint import committed_machine, fingerprint, instruction_set
 
     machine_file = Path(config.option.machine_file)
@@ -47,10 +72,11 @@ def outputs_mode(config: pytest.Config) -> tuple[str, str]:
     if asked == "strict":
         return "strict", (f"notebook outputs: strict, as asked, although this machine's fingerprint {here} is not "
                           f"the committed {committed}: expect last-digit differences")
-    return "lax", (f"notebook outputs: LAX. This CPU ({instruction_set()}) computes in another order than the machine "
-                   f"that executed the notebooks: fingerprint {here} here, {committed} in {machine_file.name}. Every "
-                   "cell and every notebook's own checks run, but no digits are compared; "
-                   "make test-strict (pytest --outputs strict) shows the differences.")
+    return "masked", (f"notebook outputs: MASKED. This CPU ({instruction_set()}) computes in another order than the "
+                      f"machine that executed the notebooks: fingerprint {here} here, {committed} in "
+                      f"{machine_file.name}. Every output is compared with its numbers masked (words, lines, "
+                      "warnings, errors and the number of figures must match); every notebook's own checks hold "
+                      "the numbers; make test-strict (pytest --outputs strict) shows the digits that differ.")
 
 
 def collects_notebooks(config: pytest.Config) -> bool:
@@ -74,6 +100,50 @@ def pytest_configure(config: pytest.Config) -> None:
         config.stash[OUTPUTS] = (mode, line)
 
 
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """With ``--seed N``, each notebook's one line ``SEED = ...`` sets N instead (as ``run --seed N`` does)."""
+    seed = config.option.notebook_seed
+    if seed is None:
+        return
+    from mnist_tutorial.tools.series import SEED_LINE
+
+    notebooks: dict[pytest.Collector, list] = {}
+    for item in items:
+        if hasattr(item, "cell") and item.nodeid.split("::")[0].endswith(".ipynb"):
+            notebooks.setdefault(item.parent, []).append(item.cell)
+    for notebook, cells in notebooks.items():
+        found = sum(len(SEED_LINE.findall(cell.source)) for cell in cells)
+        if found != 1:
+            raise pytest.UsageError(f"--seed {seed}: {notebook.name} needs exactly one line 'SEED = <number>' in "
+                                    f"its code, found {found}")
+        for cell in cells:
+            cell.source = SEED_LINE.sub(f"SEED = {seed}", cell.source)
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_setup(item: pytest.Item):
+    """Once nbval has read sanitize.cfg into a notebook's patterns, add the image rule, and in a masked run NUMBER."""
+    yield
+    mode = item.config.stash.get(OUTPUTS, (None, None))[0]
+    notebook = item.parent
+    if mode is not None and not getattr(item, "options", {}).get("check", True):
+        item.config.stash.setdefault(UNCOMPARED, set()).add(item.nodeid)
+    if mode in ("strict", "masked") and hasattr(notebook, "sanitize_patterns") and hasattr(notebook, "skip_compare"):
+        notebook.skip_compare = tuple(key for key in notebook.skip_compare if key not in IMAGE_TYPES)
+        notebook.sanitize_patterns[IMAGE[0]] = IMAGE[1]
+        if mode == "masked":
+            notebook.sanitize_patterns[NUMBER[0]] = NUMBER[1]  # last: after every rule of sanitize.cfg
+
+
+def mask_numbers(text: str) -> str:
+    """What a masked run compares of a text output: every number, with the blanks around it, as one ``#``.
+
+    >>> mask_numbers("dense_512   97.66%  10.31 points")
+    'dense_ # # % # points'
+    """
+    return re.sub(NUMBER[0], NUMBER[1], text)
+
+
 def pytest_report_header(config: pytest.Config) -> str | None:
     return config.stash.get(OUTPUTS, (None, None))[1]
 
@@ -82,9 +152,13 @@ def pytest_terminal_summary(terminalreporter, config: pytest.Config) -> None:
     mode, line = config.stash.get(OUTPUTS, (None, None))
     if mode is None:
         return
-    cells = sum(1 for kind in ("passed", "failed") for report in terminalreporter.stats.get(kind, [])
-                if report.when == "call" and report.nodeid.split("::")[0].endswith(".ipynb"))
-    compared = "compared digit for digit" if mode == "strict" else "executed, their outputs NOT compared (lax)"
+    cells = {report.nodeid for kind in ("passed", "failed") for report in terminalreporter.stats.get(kind, [])
+             if report.when == "call" and report.nodeid.split("::")[0].endswith(".ipynb")}
+    ignored = len(cells & config.stash.get(UNCOMPARED, set()))
     terminalreporter.write_sep("=", f"notebook outputs {mode}", red=mode == "lax", bold=True)
-    terminalreporter.write_line(f"{cells} notebook cells {compared}")
+    if mode == "lax":
+        terminalreporter.write_line(f"{len(cells)} notebook cells {COMPARED[mode]}")
+    else:
+        terminalreporter.write_line(f"{len(cells) - ignored} notebook cells {COMPARED[mode]}, "
+                                    f"{ignored} run with their outputs ignored (NBVAL_IGNORE_OUTPUT)")
     terminalreporter.write_line(line)
