@@ -1,0 +1,145 @@
+"""The notebooks read as lessons: prose that states no figure a run produces, no tooling, short cells, an ending.
+
+A figure a run produces is printed by the code cell that computes it; typed into markdown, it goes stale with
+the next run and is wrong at once on another CPU. So every decimal and every percentage in a notebook's
+markdown must be a figure a tutorial published (``results.TARGETS``), a setting written in the same
+notebook's code, or an entry of ``ALLOWED``, each with its reason.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from mnist_tutorial.results import TARGETS
+from mnist_tutorial.tools.series import find_notebooks
+
+NOTEBOOKS = Path(__file__).resolve().parents[1] / "notebooks"
+PATHS = find_notebooks(NOTEBOOKS)
+CELL_WORDS, NOTEBOOK_WORDS = 150, 1200
+
+#: Figures a lesson may state that are neither a tutorial's nor its code's: (notebook number, figure) -> reason.
+ALLOWED = {
+    ("01", "2.3"): "ln 10, the loss of a model that gives each of ten classes the same probability",
+    ("05", "1.9"): "the stroke width of MNIST's digits at 28x28, a fact of the data",
+    ("07", "87-88%"): "a multilayer perceptron's published Fashion-MNIST baseline (Xiao et al., 2017)",
+    ("07", "90-92%"): "a small convnet's published Fashion-MNIST baseline (Xiao et al., 2017)",
+    ("07", "98%"): "MNIST's published figure for a multilayer perceptron, rounded, beside Fashion-MNIST's",
+    ("07", "99.3%"): "MNIST's published figure for a small convnet, beside Fashion-MNIST's",
+}
+# What a learner does not need: the project's tooling, its machines and its history.
+TOOLING = {
+    "an issue": r"\bissues?\b",
+    "a script or a tooling module": r"\b[\w/.]+\.py\b|\bbenchmarks/|mnist_tutorial\.tools|\bscripts?/",
+    "a test": r"\bpytest\b|\bnbval\b|\btests?/|\btest_\w+|\bregression tests?\b|\bthe tests\b",
+    "a date": r"\b20\d\d-\d\d-\d\d\b",
+    "a machine": r"\bmachines?\b|\bAVX|\bEPYC\b|\binstruction sets?\b|\bfingerprints?\b",
+    "the runner": r"\brunner\b|\bresults\.json\b|\bmachine\.json\b|`make \w|\bmake (run|test|check|seed|bench)",
+    "an earlier version": r"\b(earlier|previous|this|last|older) version\b|\buntil this version\b",
+    "CI": r"\bCI\b",
+}
+LINK = re.compile(r"\[([^\]]*)\]\(([^)\s]*)\)")
+FIGURE = re.compile(r"(?<![\w.])(\d+(?:\.\d+)?(?:-\d+(?:\.\d+)?)?%|\d+\.\d+)(?![\w.])")
+CODE_NUMBER = re.compile(r"(?<![\w.])(\d+\.\d*|\d*\.\d+|\d+)(?:e(-?\d+))?(?![\w.])")
+
+
+def markdown_of(notebook: nbformat.NotebookNode) -> list[str]:
+    return [cell.source for cell in notebook.cells if cell.cell_type == "markdown"]
+
+
+def words(text: str) -> int:
+    return len(LINK.sub(r"\1", text).split())
+
+
+def target_percentages() -> set[float]:
+    """Every figure in TARGETS, as a percentage: reported, minimum, needed and the published ranges."""
+    values = set()
+    for target in TARGETS.values():
+        values |= {target.minimum, target.needed, *(target.published or ())}
+        if target.has_reported:
+            values.add(target.reported)
+    return {100 * value for value in values if value and not math.isnan(value)}
+
+
+def code_values(notebook: nbformat.NotebookNode) -> set[float]:
+    code = "\n".join(cell.source for cell in notebook.cells if cell.cell_type == "code")
+    return {float(f"{number}e{exponent or 0}") for number, exponent in CODE_NUMBER.findall(code)}
+
+
+def unexplained_figures(number: str, notebook: nbformat.NotebookNode) -> list[str]:
+    """The decimals and percentages in the notebook's markdown that nothing accounts for."""
+    published, settings = target_percentages(), code_values(notebook)
+    found = []
+    for text in markdown_of(notebook):
+        for figure in FIGURE.findall(LINK.sub(r"\1", text)):
+            if (number, figure) in ALLOWED:
+                continue
+            value = float(figure.rstrip("%").split("-")[-1])
+            shown = 10 ** -len(figure.rstrip("%").partition(".")[2]) / 2  # half the last digit shown
+            if figure.endswith("%"):
+                if "-" in figure or not (any(abs(value - p) <= shown for p in published)
+                                         or value / 100 in settings or value in settings):
+                    found.append(figure)
+            elif value not in settings and not any(abs(100 * value - p) <= 100 * shown for p in published):
+                found.append(figure)
+    return found
+
+
+@pytest.fixture(params=PATHS, ids=[path.stem for path in PATHS])
+def lesson(request) -> tuple[str, nbformat.NotebookNode]:
+    return request.param.stem[:2], nbformat.read(request.param, as_version=4)
+
+
+def test_no_figure_a_run_produces_stands_in_the_prose(lesson):
+    number, notebook = lesson
+    assert unexplained_figures(number, notebook) == []
+
+
+def test_the_prose_names_no_tooling(lesson):
+    _, notebook = lesson
+    for text in markdown_of(notebook):
+        prose = LINK.sub(r"\1", text)
+        for what, pattern in TOOLING.items():
+            found = re.search(pattern, prose, re.I if what != "CI" else 0)
+            assert found is None, f"the prose names {what} ({found.group(0)!r}) in: {text[:80]!r}"
+    readme_links = [url for text in markdown_of(notebook) for _, url in LINK.findall(text) if "README" in url]
+    assert len(readme_links) <= 1, f"more than one link to a README: {readme_links}"
+
+
+def test_the_code_imports_no_tooling(lesson):
+    _, notebook = lesson
+    code = "\n".join(cell.source for cell in notebook.cells if cell.cell_type == "code")
+    assert "mnist_tutorial.tools" not in code and "results.json" not in code
+
+
+def test_every_markdown_cell_says_one_thing_briefly(lesson):
+    _, notebook = lesson
+    for text in markdown_of(notebook):
+        assert words(text) <= CELL_WORDS, f"{words(text)} words in a markdown cell: {text[:80]!r}"
+    total = sum(words(text) for text in markdown_of(notebook))
+    assert total <= NOTEBOOK_WORDS, f"{total} words of markdown"
+
+
+def test_every_lesson_ends_with_a_summary_exercises_then_its_check(lesson):
+    _, notebook = lesson
+    headings = [(i, cell.source.splitlines()[0]) for i, cell in enumerate(notebook.cells)
+                if cell.cell_type == "markdown" and cell.source.startswith("## ")]
+    names = [heading for _, heading in headings]
+    assert names[-3:-1] == ["## Summary", "## Exercises"] and names[-1].startswith("## Check"), names
+    summary, exercises = (notebook.cells[i].source for i, _ in headings[-3:-1])
+    points = [line for line in summary.splitlines() if line.startswith("- ")]
+    numbered = [line for line in exercises.splitlines() if re.match(r"\d+\. ", line)]
+    assert 3 <= len(points) <= 5, summary
+    assert 3 <= len(numbered) <= 4, exercises
+
+
+@pytest.mark.parametrize("figure, stands", [("97.93%", False), ("98.17%", True), ("0.25", False), ("0.31", True),
+                                            ("2.3", False), ("96.94% to 97.52%", True)])
+def test_a_figure_is_caught_unless_published_set_in_code_or_allowed(figure, stands):
+    notebook = nbformat.v4.new_notebook(cells=[nbformat.v4.new_markdown_cell(f"The model reads {figure} here."),
+                                               nbformat.v4.new_code_cell("layers.Dropout(0.25)")])
+    assert bool(unexplained_figures("01", notebook)) == stands
