@@ -73,7 +73,7 @@ def command_fingerprint(args: argparse.Namespace) -> int:
           f"({committed.get('instruction_set', 'unknown')})")
     same = here == committed.get("fingerprint")
     print("the same: make test compares every output digit for digit" if same else
-          "different: make test runs every cell and every check, but compares no digits (make test-strict shows them)")
+          "different: make test compares every output with its numbers masked (make test-strict shows the digits)")
     return 0 if same else 1
 
 
