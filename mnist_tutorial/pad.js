@@ -12,12 +12,14 @@ function render({ model, el }) {
       <div class="digit-pad-caption">what the model is given</div>
       <canvas class="digit-pad-image" width="28" height="28"></canvas>
       <div class="digit-pad-message" aria-live="polite"></div>
+      <div class="digit-pad-note"></div>
       <div class="digit-pad-bars"></div>
     </div>`;
   const canvas = el.querySelector(".digit-pad-canvas");
   const pen = canvas.getContext("2d", { willReadFrequently: true });
   const seen = el.querySelector(".digit-pad-image").getContext("2d");
   const message = el.querySelector(".digit-pad-message");
+  const note = el.querySelector(".digit-pad-note");
   const bars = el.querySelector(".digit-pad-bars");
   bars.innerHTML = [...Array(10).keys()]
     .map((digit) => `<div class="digit-pad-bar"><span>${digit}</span><div><i></i></div></div>`).join("");
@@ -117,6 +119,7 @@ function render({ model, el }) {
       bar.classList.toggle("digit-pad-guess", digit === guess);
     });
     message.textContent = model.get("message");
+    note.textContent = model.get("note"); // LOGITS_NOTE when the bars are the softmax of the model's logits
     el.dataset.answered = String(model.get("answered"));
   };
   model.on("change:answered", () => {

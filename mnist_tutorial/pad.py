@@ -2,14 +2,19 @@
 
 The front end (``pad.js`` beside this file) is a canvas: it sends the drawing's pixels,
 one byte of ink per pixel, and shows what comes back. Everything else happens here, in
-the kernel: the drawing is prepared by ``prepare_image``, as a photo is, and read by the model.
+the kernel: the model is checked when the pad is built (``check_model``), and the drawing
+is prepared by ``prepare_image``, as a photo is, and read by the model.
 """
 
 from __future__ import annotations
 
+import contextlib
+import os
+import re
 from pathlib import Path
 
 import anywidget
+import keras
 import numpy as np
 import traitlets
 
@@ -21,6 +26,12 @@ CANVAS = 280
 PEN_WIDTH = 22
 #: What the pad says when it has no digit to read.
 DRAW_A_DIGIT = "draw a digit"
+#: The shapes the pad can give a model one digit in, tried in this order; in a batch, (None, 28, 28) and so on.
+INPUT_SHAPES = ((28, 28), (28, 28, 1), (784,))
+#: What the pad says under its reading when the model's outputs are logits, not probabilities.
+LOGITS_NOTE = "the model gives logits: showing their softmax"
+#: The names of a softmax activation: Keras' own, and TensorFlow's ``tf.nn.softmax``.
+SOFTMAX_NAMES = ("softmax", "softmax_v2")
 
 
 def render_strokes(strokes: list, size: int = CANVAS, pen_width: float = PEN_WIDTH) -> np.ndarray:
@@ -113,6 +124,137 @@ def read_drawing(pixels: np.ndarray, pen_width: float = PEN_WIDTH) -> np.ndarray
     return prepare_image(pixels)
 
 
+def check_model(model: keras.Model | str | os.PathLike) -> tuple[keras.Model, tuple[int, ...]]:
+    """Check that the pad can read digits with ``model``; return it, loaded if it was a path, and the shape it is fed.
+
+    The pad gives a model each digit as one of ``INPUT_SHAPES``: (28, 28), (28, 28, 1) or
+    (784,), in a batch of one. A Sequential or functional model declares its input shape;
+    a subclassed one is tried on each shape in turn. The model must give ten outputs, one per digit.
+
+    Copy along: ``_feed_shape``.
+
+    Args:
+        model: a trained Keras model, or the path (str or ``pathlib.Path``) of one saved with
+            ``model.save("name.keras")``, which ``keras.saving.load_model`` loads.
+
+    Returns:
+        The model, and the shape of one digit it is given, without the batch axis.
+
+    Raises:
+        TypeError: if ``model`` is neither a Keras model nor a path, saying what it is.
+        FileNotFoundError: naming the path, if there is no file there.
+        ValueError: naming the model's input shape, if it takes none of the pad's shapes;
+            naming its output shape, if that is not ten outputs; if the model is not built.
+
+    >>> convnet = keras.Sequential([keras.Input((28, 28, 1)), keras.layers.Flatten(), keras.layers.Dense(10)])
+    >>> check_model(convnet)[1]
+    (28, 28, 1)
+    >>> check_model(keras.Sequential([keras.Input((784,)), keras.layers.Dense(5)]))
+    Traceback (most recent call last):
+    ValueError: DigitPad shows ten probabilities, one per digit: ... this model's output shape is (None, 5)
+    """
+    if isinstance(model, (str, os.PathLike)):
+        path = Path(model)
+        if not path.exists():
+            raise FileNotFoundError(f"no saved model at {path}: DigitPad loads a model saved with model.save('name.keras')")
+        model = keras.saving.load_model(path, compile=False)
+    if not isinstance(model, keras.Model):
+        raise TypeError(f"DigitPad needs a trained Keras model (a keras.Model), or the path of one saved as .keras; "
+                        f"got {type(model).__name__}: {model!r:.80}")
+    if not model.built:
+        raise ValueError(f"the model {model.name!r} is not built yet: "
+                         "train it (or call it once) before giving it to DigitPad")
+    shape, output = _feed_shape(model)
+    if not (isinstance(output, tuple) and len(output) == 2 and output[0] in (None, 1) and output[1] == 10):
+        raise ValueError(f"DigitPad shows ten probabilities, one per digit: it needs a model with an output shape of "
+                         f"(None, 10); this model's output shape is {output}")
+    return model, shape
+
+
+def _feed_shape(model: keras.Model) -> tuple[tuple[int, ...], object]:
+    """The first of ``INPUT_SHAPES`` that ``model`` takes, and its output shape; a subclassed model is tried on each.
+
+    Raises:
+        ValueError: naming the model's input shape and the pad's shapes, if it takes none of them.
+    """
+    try:
+        declared, output = model.input_shape, model.output_shape
+    except AttributeError:  # a subclassed model declares no shapes
+        declared = output = None
+    for shape in INPUT_SHAPES:
+        if declared is None:
+            try:
+                result = model(np.zeros((1, *shape), np.float32), training=False)
+            except Exception:  # noqa: BLE001 (any failure means: not this shape)
+                continue
+            return shape, tuple(result.shape) if hasattr(result, "shape") else type(result).__name__
+        if (isinstance(declared, tuple) and len(declared) == len(shape) + 1 and declared[0] in (None, 1)
+                and all(side in (None, wanted) for side, wanted in zip(declared[1:], shape))):
+            return shape, output
+    alone, batched = [str(shape) for shape in INPUT_SHAPES], [str((None, *shape)) for shape in INPUT_SHAPES]
+    theirs = f"this model's input shape is {declared}" if declared is not None else "this model takes none of them"
+    raise ValueError(f"DigitPad cannot feed this model: the pad gives a digit as {', '.join(alone[:-1])} or {alone[-1]}, "
+                     f"with a batch axis {', '.join(batched[:-1])} or {batched[-1]}; {theirs}")
+
+
+def _logits_by_layer(model: keras.Model) -> bool | None:
+    """Whether the last layer of a Sequential or functional model says its outputs are logits; None if it cannot say.
+
+    True for any activation but softmax (a plain ``Dense(10)`` is linear), False for softmax;
+    None where that layer has no activation (a ``Softmax`` layer, an op), and for a subclassed model.
+    """
+    if isinstance(model, keras.Sequential):
+        last = model.layers[-1] if model.layers else None
+    else:
+        last = (getattr(model, "operations", None) or [None])[-1]
+    activation = getattr(last, "activation", None)
+    if activation is None:
+        return None
+    return getattr(activation, "__name__", type(activation).__name__).lower() not in SOFTMAX_NAMES
+
+
+def to_probabilities(outputs: np.ndarray, logits: bool | None = None) -> tuple[np.ndarray, bool]:
+    """A digit model's ten outputs as probabilities: as they are, or the softmax of logits.
+
+    Args:
+        outputs: the model's ten outputs for one digit.
+        logits: whether they are logits; None to tell by the outputs themselves: logits if
+            one of them is negative, or if they do not sum to 1 within 1e-3.
+
+    Returns:
+        The ten probabilities, and whether they are the softmax of logits.
+
+    Raises:
+        ValueError: if ``outputs`` is not ten finite numbers, saying what came instead.
+
+    >>> probabilities, from_logits = to_probabilities(np.array([2.0, -1, 0, 0, 0, 0, 0, 0, 0, 0]))   # logits
+    >>> round(float(probabilities[0]), 3), round(float(probabilities.sum()), 3), from_logits
+    (0.469, 1.0, True)
+    >>> to_probabilities(np.full(10, 0.1))[1]   # probabilities already: shown as they are
+    False
+    """
+    outputs = np.asarray(outputs)
+    if outputs.shape != (10,) or not np.isfinite(outputs).all():
+        raise ValueError(f"a digit model gives ten finite numbers, "
+                         f"got {outputs.ravel()[:12].tolist()} of shape {outputs.shape}")
+    if logits is None:
+        logits = bool(outputs.min() < 0 or abs(float(outputs.sum()) - 1) > 1e-3)
+    if not logits:
+        return outputs, False
+    exp = np.exp(outputs.astype(np.float64) - outputs.max())
+    return exp / exp.sum(), True
+
+
+def _one_line(error: BaseException, limit: int = 200) -> str:
+    """An exception's type and the first line of its message, without Keras' framing and colours, at most ``limit`` long."""
+    message = error.args[0] if len(error.args) == 1 and isinstance(error.args[0], str) else str(error)  # KeyError quotes
+    text = re.sub(r"\x1b\[[0-9;]*m", "", message)
+    lines = [line.strip() for line in text.splitlines()
+             if line.strip() and not line.startswith("Exception encountered when calling")]
+    line = f"{type(error).__name__}: {lines[0]}" if lines else type(error).__name__
+    return line if len(line) <= limit else line[: limit - 1] + "…"
+
+
 class DigitPad(anywidget.AnyWidget):
     """A canvas to draw a digit on with the mouse, a pen or a finger, and ``model``'s reading of it.
 
@@ -122,20 +264,36 @@ class DigitPad(anywidget.AnyWidget):
     reading at a time. Without a digit to read it says "draw a digit". ``draw`` replays
     stroke paths through the same path, without a browser.
 
-    Copy along: ``read_drawing``, ``render_strokes``, ``pixels_from_message``, and the files
-    ``pad.js`` and ``pad.css`` beside this one.
+    The model is checked when the pad is built (``check_model``). A model that ends in a
+    softmax gives probabilities, shown as they are. Any other gives logits (the TensorFlow
+    quickstart's last ``Dense(10)`` does): the pad shows their softmax, and says so under its
+    reading (``LOGITS_NOTE``). Which it is, the last layer of a Sequential or functional
+    model tells, by its activation: softmax (Keras' or ``tf.nn.softmax``) gives probabilities,
+    linear or any other gives logits. Where that layer has no activation (a ``Softmax``
+    layer, an op such as ``keras.ops.softmax``) and for a subclassed model, the outputs tell,
+    at each reading: logits if one of them is negative or they do not sum to 1 within 1e-3.
+
+    Whatever goes wrong while reading a drawing, the model raising included, the pad shows
+    in one line, naming the exception's type, and stays usable; ``error`` holds the exception.
+
+    Copy along: ``check_model``, ``_logits_by_layer``, ``read_drawing``, ``to_probabilities``,
+    ``_one_line``, ``render_strokes``, ``pixels_from_message``, and the files ``pad.js`` and
+    ``pad.css`` beside this one.
 
     Args:
-        model: a trained Keras classifier of 28x28 digits: of (28, 28, 1) images or of 784 pixels.
+        model: a trained Keras model of 28x28 digits with ten outputs, fed (28, 28),
+            (28, 28, 1) or (784,); or the path (str or ``pathlib.Path``) of one saved as .keras.
 
-    >>> import keras
+    Raises:
+        TypeError, FileNotFoundError, ValueError: from ``check_model``, naming what does not fit.
+
     >>> model = keras.Sequential([keras.Input((784,)), keras.layers.Dense(10, activation="softmax")])
     >>> pad = DigitPad(model)
     >>> pad
     DigitPad(draw a digit)
     >>> guess = pad.draw([[[140, 40], [140, 240]]])   # a "1", as a mouse would draw it
-    >>> guess in range(10), len(pad.probabilities), pad.message.startswith(f"{guess} (")
-    (True, 10, True)
+    >>> guess in range(10), len(pad.probabilities), pad.message.startswith(f"{guess} ("), pad.note
+    (True, 10, True, '')
     """
 
     _esm = Path(__file__).with_name("pad.js")
@@ -147,27 +305,37 @@ class DigitPad(anywidget.AnyWidget):
     probabilities = traitlets.List().tag(sync=True)  # the model's ten probabilities; [] without a digit
     guess = traitlets.Int(None, allow_none=True).tag(sync=True)
     message = traitlets.Unicode(DRAW_A_DIGIT).tag(sync=True)
+    note = traitlets.Unicode("").tag(sync=True)  # a line under the reading: LOGITS_NOTE, or nothing
     answered = traitlets.Int(0).tag(sync=True)  # counts the readings, so the canvas knows one arrived
 
-    def __init__(self, model, **kwargs) -> None:
+    def __init__(self, model: keras.Model | str | os.PathLike, **kwargs) -> None:
+        self.model, self._digit_shape = check_model(model)
+        self._logits = _logits_by_layer(self.model)
+        self.error: Exception | None = None  # the last exception met while reading a drawing
         super().__init__(**kwargs)
-        self.model = model
         self.on_msg(self._on_message)
 
     def __repr__(self) -> str:
-        return f"DigitPad({self.message})"
+        return f"DigitPad({self.message}; {self.note})" if self.note else f"DigitPad({self.message})"
 
     def read(self, pixels: np.ndarray) -> int | None:
-        """Read a drawing (a 2-D uint8 array, as ``read_drawing`` takes): show it and the model's guess; return the guess."""
-        image = read_drawing(pixels, self.pen_width)
-        if image is None:
-            self._show([], [], None, DRAW_A_DIGIT)
-            return None
-        batch = image.reshape((1, *self.model.input_shape[1:]))
-        probabilities = np.asarray(self.model(batch, training=False))[0]
+        """Read a drawing (a 2-D uint8 array, as ``read_drawing`` takes): show it and the model's guess; return the guess.
+
+        Anything raised on the way (a wrong array, the model failing) is shown in the pad, then raised.
+        """
+        try:
+            image = read_drawing(pixels, self.pen_width)
+            if image is None:
+                self._show([], [], None, DRAW_A_DIGIT)
+                return None
+            outputs = np.asarray(self.model(image.reshape((1, *self._digit_shape)), training=False))
+            probabilities, from_logits = to_probabilities(outputs[0], self._logits)
+        except Exception as error:
+            self._fail(error)
+            raise
         guess = int(probabilities.argmax())
         self._show(np.round(image * 255).astype(int).ravel().tolist(), probabilities.round(4).tolist(), guess,
-                   f"{guess} ({probabilities[guess]:.1%})")
+                   f"{guess} ({probabilities[guess]:.1%})", LOGITS_NOTE if from_logits else "")
         return guess
 
     def draw(self, strokes: list) -> int | None:
@@ -181,16 +349,24 @@ class DigitPad(anywidget.AnyWidget):
         self.strokes = []
         self.read(np.zeros((self.size, self.size), np.uint8))
 
-    def _show(self, image: list, probabilities: list, guess: int | None, message: str) -> None:
+    def _show(self, image: list, probabilities: list, guess: int | None, message: str, note: str = "") -> None:
         with self.hold_sync():  # one update: the canvas sees the new reading whole
-            self.image, self.probabilities, self.guess, self.message = image, probabilities, guess, message
+            self.image, self.probabilities, self.guess, self.message, self.note = image, probabilities, guess, message, note
             self.answered += 1
 
+    def _fail(self, error: Exception) -> None:
+        """Show in the pad, in one line, what went wrong; keep the exception in ``error``."""
+        self.error = error
+        self._show([], [], None, f"could not read the drawing: {_one_line(error)}")
+
     def _on_message(self, _, content: dict, buffers: list) -> None:
-        """A drawing from the canvas. Bad data is answered with a message in the pad, which stays usable."""
+        """A drawing from the canvas. Whatever goes wrong is shown in the pad, which stays usable; nothing is raised."""
         if not isinstance(content, dict) or content.get("type") != "pixels":
             return
         try:
-            self.read(pixels_from_message(content, buffers))
-        except ValueError as error:
-            self._show([], [], None, f"could not read the drawing: {error}")
+            pixels = pixels_from_message(content, buffers)
+        except Exception as error:  # noqa: BLE001 (shown in the pad; the kernel's log would hide it)
+            self._fail(error)
+            return
+        with contextlib.suppress(Exception):  # read has shown it in the pad
+            self.read(pixels)
