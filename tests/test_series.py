@@ -330,7 +330,7 @@ def test_a_run_with_another_seed_writes_nothing_and_reports_every_failing_notebo
 
 
 def test_results_are_recorded_as_each_notebook_completes(tmp_path):
-    """Notebook 07 reads 02's and 05's figures from results.json: it must see this run's, not the last run's."""
+    """Each notebook's rows replace its old ones as it completes: a notebook after it sees this run's rows."""
     (tmp_path / "results.json").write_text(json.dumps([{"notebook": "01_a", "model": "old"},
                                                        {"notebook": "02_b", "model": "last run's"},
                                                        {"notebook": "03_gone", "model": "gone"}]))

@@ -311,8 +311,7 @@ def run_series(
     Takes the notebooks' folder; ``check=True`` leaves the files untouched.
     Each completed notebook replaces its file (unless ``check``), and its rows
     replace its rows in the JSON file ``results_path``, if given, at once: a
-    later notebook that reads that file (07 reads 02's and 05's) sees this
-    run's figures. Stops at the
+    run that stops keeps the rows of every notebook that completed. Stops at the
     first notebook that fails, and leaves that notebook's file as it was.
     With ``seed``, copies of the notebooks run with that seed in place of
     their own (``with_seed``), nothing is written, and every notebook runs
