@@ -1,6 +1,6 @@
 """How long ``prepare_image`` takes for photos from 28x28 to 6000x4000 (24 megapixels): arrays, JPEG and PNG files.
 
-Each photo is one MNIST test digit rendered as a photo (mnist_tutorial.tools.photos),
+Each photo is one MNIST test digit rendered as a photo (mnist_tutorial.images.render_photo),
 enlarged to the size, with sensor noise so the files compress as photos do. Medians of
 5 runs. The reference, measured in the same run, is ``read_image`` at full size: what
 decoding the photo and making it gray cost before any of the preparation.
@@ -22,8 +22,7 @@ import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
 from mnist_tutorial.data import load_mnist  # noqa: E402
-from mnist_tutorial.images import prepare_image, read_image  # noqa: E402
-from mnist_tutorial.tools.photos import render_photo  # noqa: E402
+from mnist_tutorial.images import prepare_image, read_image, render_photo  # noqa: E402
 from timing import median_seconds  # noqa: E402 (benchmarks/timing.py, beside this script)
 
 SIZES = [(28, 28), (480, 640), (800, 800), (1200, 1600), (3000, 4000), (4000, 6000)]

@@ -1,6 +1,6 @@
 """How well the notebooks' models read real handwriting photographed: MNIST test digits rendered as photos.
 
-Renders the first N MNIST test digits as photos (mnist_tutorial.tools.photos, one condition
+Renders the first N MNIST test digits as photos (mnist_tutorial.images.render_photos, one condition
 per photo, seeded), prepares each with ``prepare_image``, and compares two models' accuracy on
 the prepared photos with their accuracy on the same digits as MNIST gives them: notebook 03's
 512-unit Adam MLP (RECIPES["adam_512"]) and notebook 05's convnet, each trained as its notebook
@@ -24,10 +24,10 @@ import time  # noqa: E402
 import numpy as np  # noqa: E402
 
 from mnist_tutorial.data import load_mnist  # noqa: E402
-from mnist_tutorial.images import WORKING_SIZE, center_by_mass, ink_on_black, prepare_image, read_image  # noqa: E402
+from mnist_tutorial.images import (PHOTO_CONDITIONS, WORKING_SIZE, center_by_mass, ink_on_black, prepare_image,  # noqa: E402
+                                   read_image, render_photos)
 from mnist_tutorial.models import CONVNET_BATCH_SIZE, CONVNET_EPOCHS, RECIPES, build_convnet  # noqa: E402
 from mnist_tutorial.preprocessing import scale  # noqa: E402
-from mnist_tutorial.tools.photos import CONDITIONS, render_photos  # noqa: E402
 from mnist_tutorial.training import set_seed, shuffled_batches  # noqa: E402
 
 
@@ -74,7 +74,7 @@ def main() -> None:
         print(f"{name:24s} {original.mean():7.2%} {right[name].mean():7.2%} "
               f"{100 * (original.mean() - right[name].mean()):6.2f} pt {uneven.mean():20.2%}")
     print(f"\n{'condition':22s} {'photos':>6s} " + " ".join(f"{name.split()[0]:>9s}" for name in models))
-    for condition in CONDITIONS:
+    for condition in PHOTO_CONDITIONS:
         chosen = conditions == condition
         print(f"{condition:22s} {chosen.sum():6d} " + " ".join(f"{right[name][chosen].mean():9.1%}" for name in models))
 

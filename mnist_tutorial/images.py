@@ -3,14 +3,20 @@
 MNIST digits are bright ink on black, fitted into a 20x20 box keeping their
 aspect ratio, and centred by their centre of mass in a 28x28 field; a plain
 resize of a photo to 28x28 misses every one of these steps.
+
+To try ``prepare_image`` on more than a few photos, ``render_photos`` turns MNIST
+digits, real handwriting, into photos of a digit on paper under the conditions real
+photos vary in (``PHOTO_CONDITIONS``): the same photos on every run.
 """
 
 from __future__ import annotations
 
+import math
 import os
 import re
 from pathlib import Path
 
+import keras
 import numpy as np
 import tensorflow as tf
 
@@ -24,6 +30,24 @@ WORKING_SIZE = 360
 MNIST_STROKE_WIDTH = 1.9
 #: The file types ``read_image`` decodes.
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".gif")
+#: What each photo ``render_photos`` makes varies, one condition per photo, in turn.
+PHOTO_CONDITIONS = (
+    "plain",
+    "ink and paper colour",
+    "pen width",
+    "uneven light",
+    "shadow",
+    "blur",
+    "sensor noise",
+    "jpeg",
+    "rotation",
+    "off centre",
+    "scale",
+    "tight margins",
+    "ruled lines",
+    "grid",
+    "light ink on dark",
+)
 
 
 def labelled_photos(folder: str | os.PathLike) -> tuple[list[Path], np.ndarray]:
@@ -346,3 +370,161 @@ def prepare_image(source: str | os.PathLike | np.ndarray) -> np.ndarray:
     """
     digit = center_by_mass(even_strokes(ink_on_black(read_image(source, shorter_side=WORKING_SIZE))))
     return digit / digit.max()
+
+
+def _photo_ink(digit: np.ndarray, height: int, width_factor: float = 1.0) -> np.ndarray:
+    """The digit's ink, enlarged smoothly to ``height`` pixels square, as coverage in [0, 1]; pen width scaled."""
+    ink = tf.image.resize(digit[..., None].astype(np.float32) / 255, (height, height), method="bicubic")
+    ink = tf.clip_by_value(ink, 0, 1)
+    if width_factor != 1.0:  # a wider pen: dilate; a finer one: erode (a grey max or min filter)
+        size = max(3, int(round(abs(width_factor - 1) * height / 14)) | 1)
+        sign = 1 if width_factor > 1 else -1
+        ink = sign * tf.nn.max_pool2d(sign * ink[None], size, 1, "SAME")[0]
+    ink = tf.clip_by_value((ink - 0.25) / 0.5, 0, 1)  # a pen's ink is solid, not MNIST's soft edges
+    return ink.numpy()[..., 0]
+
+
+def _rotate_ink(ink: np.ndarray, degrees: float) -> np.ndarray:
+    """Rotate the ink about its centre (bilinear), keeping its size."""
+    angle = math.radians(degrees)
+    cos, sin = math.cos(angle), math.sin(angle)
+    cy, cx = (ink.shape[0] - 1) / 2, (ink.shape[1] - 1) / 2
+    # keras' transform maps each output pixel (x, y) to the input (a0 x + a1 y + a2, b0 x + b1 y + b2)
+    transform = [cos, -sin, cx - cos * cx + sin * cy, sin, cos, cy - sin * cx - cos * cy, 0, 0]
+    rotated = keras.ops.image.affine_transform(ink[None, ..., None], np.array([transform], np.float32),
+                                               interpolation="bilinear", fill_mode="constant")
+    return keras.ops.convert_to_numpy(rotated)[0, ..., 0]
+
+
+def _gaussian_blur(image: np.ndarray, sigma: float) -> np.ndarray:
+    """A Gaussian blur of (h, w, channels), separable, with reflected edges."""
+    radius = max(1, int(3 * sigma))
+    taps = np.exp(-0.5 * (np.arange(-radius, radius + 1) / sigma) ** 2)
+    taps = (taps / taps.sum()).astype(np.float32)
+    out = image
+    for axis in (0, 1):
+        padded = np.pad(out, [(radius, radius) if a == axis else (0, 0) for a in range(3)], mode="reflect")
+        out = sum(w * np.take(padded, np.arange(i, i + out.shape[axis]), axis=axis) for i, w in enumerate(taps))
+    return out
+
+
+def render_photo(digit: np.ndarray, condition: str, rng: np.random.Generator) -> np.ndarray:
+    """Render one 28x28 MNIST digit as an RGB photo of it written on paper, under one condition.
+
+    The digit is enlarged and written in solid ink on paper of a random size; the condition
+    changes one thing, as real photos vary (see ``PHOTO_CONDITIONS``), at a strength drawn from ``rng``.
+
+    Copy along: ``_photo_ink``, ``_rotate_ink``, ``_gaussian_blur``.
+
+    Args:
+        digit: the (28, 28) uint8 MNIST image, ink bright on black.
+        condition: one of ``PHOTO_CONDITIONS``.
+        rng: where the photo's sizes, colours and strengths come from.
+
+    Returns:
+        A (height, width, 3) uint8 photo, between 300x400 and 600x800 pixels.
+
+    Raises:
+        ValueError: for a condition not in ``PHOTO_CONDITIONS``.
+
+    >>> photo = render_photo(np.eye(28, dtype=np.uint8) * 255, "plain", np.random.default_rng(0))
+    >>> photo.dtype, photo.ndim, photo.shape[2]
+    (dtype('uint8'), 3, 3)
+    """
+    if condition not in PHOTO_CONDITIONS:
+        raise ValueError(f"condition must be one of {', '.join(PHOTO_CONDITIONS)}, got {condition!r}")
+    height = int(rng.integers(300, 601))
+    width = int(round(height * rng.uniform(1.2, 1.4)))
+    digit_size = int(height * rng.uniform(0.45, 0.65))  # the 28x28 field, digit and its MNIST margin
+    if condition == "scale":
+        digit_size = int(height * rng.choice([rng.uniform(0.22, 0.3), rng.uniform(0.8, 0.9)]))
+    if condition == "tight margins":
+        digit_size = int(height * rng.uniform(1.05, 1.15))  # MNIST's 4-pixel margin cut away: the digit nearly touches
+    width_factor = rng.choice([rng.uniform(0.55, 0.7), rng.uniform(1.6, 2.2)]) if condition == "pen width" else 1.0
+    ink = _photo_ink(digit, digit_size, width_factor)
+    if condition == "rotation":
+        ink = _rotate_ink(ink, rng.choice([-1, 1]) * rng.uniform(8, 15))
+
+    # Place the digit: centred up to a tenth of the frame, or far off centre.
+    spread = 0.3 if condition == "off centre" else 0.05
+    top = int(np.clip((height - digit_size) / 2 + rng.uniform(-spread, spread) * height,
+                      min(0, height - digit_size), max(0, height - digit_size)))
+    left = int(np.clip((width - digit_size) / 2 + rng.uniform(-spread, spread) * width,
+                       min(0, width - digit_size), max(0, width - digit_size)))
+    coverage = np.zeros((height, width), np.float32)
+    rows = slice(max(top, 0), min(top + digit_size, height))
+    cols = slice(max(left, 0), min(left + digit_size, width))
+    coverage[rows, cols] = ink[rows.start - top : rows.stop - top, cols.start - left : cols.stop - left]
+
+    paper, ink_colour = np.array([0.93, 0.93, 0.91]), np.array([0.08, 0.08, 0.12])
+    if condition == "ink and paper colour":
+        paper = rng.choice([[0.98, 0.92, 0.5], [0.75, 0.85, 0.95], [0.95, 0.8, 0.8], [0.8, 0.8, 0.78]])
+        ink_colour = rng.choice([[0.1, 0.15, 0.55], [0.6, 0.1, 0.1], [0.1, 0.4, 0.15], [0.4, 0.4, 0.42]])
+    if condition == "light ink on dark":
+        paper = rng.choice([[0.16, 0.22, 0.19], [0.1, 0.1, 0.12]])
+        ink_colour = np.array([0.9, 0.9, 0.88])
+    image = np.ones((height, width, 3), np.float32) * np.asarray(paper, np.float32)
+
+    if condition in ("ruled lines", "grid"):  # printed lines under the ink
+        spacing = int(height * rng.uniform(0.12, 0.2))
+        line = np.array([0.55, 0.65, 0.85], np.float32)
+        thickness = max(1, height // 250)
+        offset = int(rng.integers(0, spacing))
+        for row in range(offset, height, spacing):
+            image[row : row + thickness] = line
+        if condition == "grid":
+            for col in range(offset, width, spacing):
+                image[:, col : col + thickness] = line
+
+    image = image * (1 - coverage[..., None]) + np.asarray(ink_colour, np.float32) * coverage[..., None]
+
+    if condition == "uneven light":  # light falling off across the page
+        angle = rng.uniform(0, 2 * np.pi)
+        y, x = np.mgrid[0:height, 0:width] / max(height, width)
+        gradient = (np.cos(angle) * x + np.sin(angle) * y)
+        gradient = (gradient - gradient.min()) / (np.ptp(gradient) or 1)
+        image = image * (1 - rng.uniform(0.35, 0.55) * gradient[..., None])
+    if condition == "shadow":  # a soft-edged shadow across part of the page, over the digit
+        angle = rng.uniform(0, 2 * np.pi)
+        y, x = np.mgrid[0:height, 0:width]
+        distance = np.cos(angle) * (x - width * rng.uniform(0.3, 0.7)) + np.sin(angle) * (y - height * rng.uniform(0.3, 0.7))
+        edge = 1 / (1 + np.exp(-distance / (height * 0.03)))
+        image = image * (1 - rng.uniform(0.35, 0.55) * edge[..., None])
+    if condition == "blur":
+        image = _gaussian_blur(image, sigma=height * rng.uniform(0.006, 0.012))
+    if condition == "sensor noise":
+        image = image + rng.normal(0, rng.uniform(0.06, 0.1), image.shape).astype(np.float32)
+
+    photo = (np.clip(image, 0, 1) * 255).round().astype(np.uint8)
+    if condition == "jpeg":
+        photo = tf.io.decode_jpeg(tf.io.encode_jpeg(photo, quality=int(rng.integers(10, 25)))).numpy()
+    return photo
+
+
+def render_photos(digits: np.ndarray, seed: int = 0) -> tuple[list[np.ndarray], list[str]]:
+    """Render MNIST digits as photos on paper, one condition of ``PHOTO_CONDITIONS`` each, in turn.
+
+    The same digits and seed give the same photos on every run. Nothing is written to disk.
+
+    Copy along: ``render_photo``.
+
+    Args:
+        digits: (n, 28, 28) uint8 MNIST images, ink bright on black.
+        seed: seeds the generator that draws every photo's sizes, colours and strengths.
+
+    Returns:
+        The n photos, (height, width, 3) uint8 arrays of different sizes, and each one's condition.
+
+    Raises:
+        ValueError: if ``digits`` is not a stack of 2-D images.
+
+    >>> photos, conditions = render_photos(np.zeros((2, 28, 28), np.uint8))
+    >>> len(photos), conditions
+    (2, ['plain', 'ink and paper colour'])
+    """
+    digits = np.asarray(digits)
+    if digits.ndim != 3:
+        raise ValueError(f"digits must have shape (n, height, width), got {digits.shape}")
+    rng = np.random.default_rng(seed)
+    conditions = [PHOTO_CONDITIONS[index % len(PHOTO_CONDITIONS)] for index in range(len(digits))]
+    return [render_photo(digit, condition, rng) for digit, condition in zip(digits, conditions)], conditions

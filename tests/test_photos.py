@@ -1,19 +1,19 @@
-"""Tests for mnist_tutorial.tools.photos: MNIST digits rendered as photos, the same on every run."""
+"""Tests for mnist_tutorial.images' photo renderer: MNIST digits rendered as photos, the same on every run."""
 
 import numpy as np
 import pytest
 
-from mnist_tutorial.tools.photos import CONDITIONS, render_photo, render_photos
+from mnist_tutorial.images import PHOTO_CONDITIONS, render_photo, render_photos
 
 
 @pytest.fixture(scope="module")
 def digits(mnist):
-    return mnist[1][0][: 2 * len(CONDITIONS)]
+    return mnist[1][0][: 2 * len(PHOTO_CONDITIONS)]
 
 
 def test_each_condition_gives_an_rgb_photo_of_paper_size(digits):
     photos, conditions = render_photos(digits)
-    assert conditions == [*CONDITIONS, *CONDITIONS]
+    assert conditions == [*PHOTO_CONDITIONS, *PHOTO_CONDITIONS]
     for photo in photos:
         assert photo.dtype == np.uint8 and photo.ndim == 3 and photo.shape[2] == 3
         assert 300 <= photo.shape[0] <= 600 and 1.15 < photo.shape[1] / photo.shape[0] < 1.45
