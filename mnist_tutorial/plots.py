@@ -323,6 +323,56 @@ def plot_network(model, ax: Axes | None = None, max_nodes: int = 10) -> Axes:
     return ax
 
 
+def plot_activations(names: tuple[str, ...] = ("relu", "sigmoid", "tanh"), limit: float = 4.0,
+                     fig: Figure | None = None) -> Figure:
+    """Draw each activation function and its gradient from ``-limit`` to ``limit``, one Axes per activation.
+
+    The gradients are the ones Keras trains with: ``tf.GradientTape`` differentiates
+    ``keras.activations.get(name)`` at every point drawn (so relu's gradient at 0 is 0).
+
+    Args:
+        names: activation names that ``keras.activations.get`` accepts, drawn left to right.
+        limit: the input range drawn, symmetric about 0, which is one of the points.
+        fig: the Figure to draw on; a new one by default.
+
+    Returns:
+        The Figure, with one Axes per activation, titled with its name: the function
+        as a solid line, then its gradient as a dashed one.
+
+    Raises:
+        ValueError: for a name Keras does not know, or a ``limit`` that is not positive.
+
+    >>> fig = plot_activations()
+    >>> [ax.get_title() for ax in fig.axes]
+    ['relu', 'sigmoid', 'tanh']
+    >>> x, gradient = fig.axes[1].lines[1].get_data()  # sigmoid's gradient is largest at 0, where it is 1/4
+    >>> float(gradient[x == 0][0]), float(gradient.max())
+    (0.25, 0.25)
+    """
+    import keras  # here, not at the top: the module's other figures do not need TensorFlow
+    import tensorflow as tf
+
+    if not limit > 0:
+        raise ValueError(f"limit must be positive, got {limit!r}")
+    x = tf.constant(np.arange(-200, 201) * (limit / 200), dtype=tf.float32)  # 401 points, 0 among them
+    fig = fig if fig is not None else plt.figure(figsize=(3.4 * len(names), 3))
+    for index, name in enumerate(names):
+        activation = keras.activations.get(name)
+        with tf.GradientTape() as tape:
+            tape.watch(x)
+            y = activation(x)
+        gradient = tape.gradient(y, x)  # each output depends on its own input only: the derivative, point by point
+        ax = fig.add_subplot(1, len(names), index + 1)
+        ax.plot(x.numpy(), y.numpy(), color="C0", label=f"{name}(x)")
+        ax.plot(x.numpy(), gradient.numpy(), color="C1", linestyle="--", label="gradient")
+        ax.set_title(name)
+        ax.set_xlabel("x")
+        ax.grid(True, alpha=0.3)
+        ax.legend()
+    fig.tight_layout()
+    return fig
+
+
 def plot_grid(images: np.ndarray, titles: list[str] | None = None, ncols: int = 8, cmap: str = "gray",
               fig: Figure | None = None) -> Figure:
     """Draw small 2-D images (filters, feature maps) in a grid, each scaled to its own range; return the Figure.
@@ -377,3 +427,69 @@ def plot_feature_maps(maps: np.ndarray, ncols: int = 8, fig: Figure | None = Non
     if maps.ndim != 3:
         raise ValueError(f"maps must have shape (height, width, channels), got {maps.shape}")
     return plot_grid(np.moveaxis(maps, -1, 0), ncols=ncols, cmap="viridis", fig=fig)
+
+
+def _layer_label(layer) -> str:
+    """A layer's box label: its class name and main settings, then its output shape (batch axis left out)."""
+    kind = type(layer).__name__
+    settings = ""
+    if hasattr(layer, "filters") and hasattr(layer, "kernel_size"):  # Conv1D, Conv2D...: filters, size, stride
+        settings = f" {layer.filters} " + "x".join(map(str, layer.kernel_size))
+        if any(step != 1 for step in layer.strides):  # "/2": every second position, on each axis
+            steps = layer.strides
+            settings += " /" + (f"{steps[0]}" if len(set(steps)) == 1 else "x".join(map(str, steps)))
+    elif hasattr(layer, "units"):
+        settings = f" {layer.units}"
+    elif hasattr(layer, "pool_size"):
+        settings = " " + "x".join(map(str, layer.pool_size))
+    elif hasattr(layer, "rate"):
+        settings = f" {layer.rate:g}"
+    try:
+        shape = tuple(layer.output.shape[1:])
+    except (AttributeError, ValueError) as error:
+        raise ValueError(f"layer {layer.name!r} has no output shape yet: build the model with keras.Input first") from error
+    return f"{kind}{settings} → {shape}"
+
+
+def plot_architecture(model, ax: Axes | None = None) -> Axes:
+    """Draw a Keras model as a column of boxes, top to bottom: its input, then one box per layer, with arrows.
+
+    Each box names the layer's class and main settings (filters, kernel size and stride; units; pool
+    size; dropout rate) and the shape of what it passes on, without the batch axis: for example
+    ``Conv2D 32 5x5 /2 → (12, 12, 32)``. Layers are drawn in ``model.layers`` order, as a chain.
+
+    Copy along: ``_layer_label``.
+
+    Args:
+        model: a built Keras model (a ``Sequential`` that starts with ``keras.Input``, or a functional one).
+        ax: the Axes to draw on; a new one by default.
+
+    Returns:
+        The Axes: its texts are the box labels, top to bottom, and its patches the arrows between them.
+
+    Raises:
+        ValueError: if a layer has no output shape yet (the model was never built).
+
+    >>> import keras
+    >>> model = keras.Sequential([keras.Input((8, 8, 1)), keras.layers.Conv2D(4, 3, strides=2, name="conv"),
+    ...                           keras.layers.Flatten(name="flatten"), keras.layers.Dense(10, name="output")])
+    >>> [text.get_text() for text in plot_architecture(model).texts]
+    ['Input → (8, 8, 1)', 'Conv2D 4 3x3 /2 → (3, 3, 4)', 'Flatten → (36,)', 'Dense 10 → (10,)']
+    """
+    from matplotlib.patches import FancyArrowPatch
+
+    layers = [_layer_label(layer) for layer in model.layers]  # first: an unbuilt model fails here, with the reason
+    labels = [f"Input → {tuple(model.inputs[0].shape[1:])}", *layers]
+    ax = ax if ax is not None else plt.figure(figsize=(5, 0.55 * len(labels) + 0.2)).add_subplot()
+    for row, label in enumerate(labels):
+        kind = label.split()[0]
+        colour = "#cfe2f3" if kind.startswith("Conv") else "#d9ead3" if kind == "Dense" else "#eeeeee"
+        ax.text(0, -row, label, ha="center", va="center", fontsize=10,
+                bbox={"boxstyle": "round,pad=0.4", "facecolor": colour, "edgecolor": "gray"})
+        if row:
+            ax.add_patch(FancyArrowPatch((0, 1 - row), (0, -row), arrowstyle="-|>", mutation_scale=10,
+                                         shrinkA=10, shrinkB=10, color="gray"))
+    ax.set_xlim(-1, 1)
+    ax.set_ylim(0.5 - len(labels), 0.5)
+    ax.axis("off")
+    return ax

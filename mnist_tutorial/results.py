@@ -67,7 +67,10 @@ class Target:
 TARGETS: dict[str, Target] = {
     "normalize_flatten_mlp": Target(0.9706, tolerance=0.005),  # notebook 01, 3 epochs
     "dense_512_rmsprop": Target(0.9793, tolerance=0.004),  # notebooks 02 and 05, 5 epochs
-    "dense_512_rmsprop_10_epochs": Target(0.9807, tolerance=0.003),  # notebook 02 (10 epochs) and 04
+    "dense_512_rmsprop_10_epochs": Target(0.9807, tolerance=0.003),  # notebook 02, 10 epochs
+    # Notebook 04's last model (Adam, EarlyStopping on the last 6,000 training images) against the same figure;
+    # its seeds (2026-12-05, AVX-512): 97.87-98.24%, the lowest 0.20 points below it.
+    "dense_512_adam_early_stopping": Target(0.9807, tolerance=0.003),
     "adam_64": Target(measured_on="train"),  # notebook 03: the tutorial gave no figure
     "adam_512": Target(0.9951, tolerance=0.003, measured_on="train"),  # notebook 03
     "convnet": Target(minimum=0.992),  # notebook 05: the classic Keras convnet's 99.2%, which its new convnet must keep

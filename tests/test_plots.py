@@ -160,3 +160,73 @@ def test_plot_confusion_matrix_names_the_classes():
     assert [label.get_text() for label in ax.get_yticklabels()] == names
     assert (ax.get_xlabel(), ax.get_ylabel()) == ("predicted class", "true class")
     plt.close("all")
+
+
+def test_plot_activations_draws_each_function_and_the_gradient_keras_trains_with():
+    fig = plt.figure()
+    assert plots.plot_activations(fig=fig) is fig
+    assert [ax.get_title() for ax in fig.axes] == ["relu", "sigmoid", "tanh"]
+    curves = {}
+    for ax in fig.axes:
+        assert [line.get_label() for line in ax.lines] == [f"{ax.get_title()}(x)", "gradient"]
+        (x, y), (x_again, gradient) = (line.get_data() for line in ax.lines)
+        np.testing.assert_array_equal(x, x_again)
+        curves[ax.get_title()] = x, y, gradient
+    x, y, gradient = curves["relu"]
+    assert x.min() == -4 and x.max() == 4 and 0 in x
+    np.testing.assert_array_equal(y, np.maximum(x, 0))
+    np.testing.assert_array_equal(gradient[x < 0], 0)
+    np.testing.assert_array_equal(gradient[x > 0], 1)
+    assert gradient[x == 0] == 0  # TensorFlow's choice at the kink
+    x, y, gradient = curves["sigmoid"]
+    np.testing.assert_allclose(y, 1 / (1 + np.exp(-x)), atol=1e-6)
+    np.testing.assert_allclose(gradient, y * (1 - y), atol=1e-6)
+    assert gradient[x == 0] == 0.25 and gradient.max() == 0.25 and max(gradient[0], gradient[-1]) < 0.02
+    x, y, gradient = curves["tanh"]
+    np.testing.assert_allclose(y, np.tanh(x), atol=1e-6)
+    np.testing.assert_allclose(gradient, 1 - np.tanh(x) ** 2, atol=1e-5)
+    assert gradient[x == 0] == 1 and max(gradient[0], gradient[-1]) < 0.002  # vanishes for large inputs
+
+
+def test_plot_activations_takes_other_names_and_ranges_and_refuses_unknown_ones():
+    fig = plots.plot_activations(("elu",), limit=2.0)
+    (x, y), (_, gradient) = (line.get_data() for line in fig.axes[0].lines)
+    assert len(fig.axes) == 1 and (x.min(), x.max()) == (-2, 2)
+    np.testing.assert_allclose(gradient[x > 0], 1)
+    np.testing.assert_allclose(gradient[x < 0], np.exp(x[x < 0]), atol=1e-6)  # elu's gradient left of 0 is e^x
+    with pytest.raises(ValueError, match="nope"):
+        plots.plot_activations(("nope",))
+    with pytest.raises(ValueError, match="limit must be positive"):
+        plots.plot_activations(limit=0)
+
+
+def test_plot_architecture_draws_every_layer_with_its_output_shape_in_order():
+    from mnist_tutorial.models import build_convnet
+
+    fig, ax = plt.subplots()
+    assert plots.plot_architecture(build_convnet(), ax=ax) is ax
+    assert [text.get_text() for text in ax.texts] == [
+        "Input → (28, 28, 1)",
+        "RandomTranslation → (28, 28, 1)",
+        "Conv2D 32 5x5 /2 → (12, 12, 32)",
+        "Conv2D 64 3x3 /2 → (5, 5, 64)",
+        "Flatten → (1600,)",
+        "Dropout 0.25 → (1600,)",
+        "Dense 128 → (128,)",
+        "Dense 10 → (10,)",
+    ]
+    heights = [text.get_position()[1] for text in ax.texts]
+    assert heights == sorted(heights, reverse=True) and len(set(heights)) == len(heights)  # top to bottom, one row each
+    assert len(ax.patches) == len(ax.texts) - 1  # an arrow between each box and the next
+
+
+def test_plot_architecture_labels_pooling_and_uneven_strides_and_refuses_an_unbuilt_model():
+    import keras
+
+    model = keras.Sequential([keras.Input((28, 28, 1)), keras.layers.Conv2D(8, (3, 5), strides=(1, 2), name="conv"),
+                              keras.layers.MaxPooling2D(2, name="pool"), keras.layers.Dense(4, name="dense")])
+    labels = [text.get_text() for text in plots.plot_architecture(model).texts]
+    assert labels == ["Input → (28, 28, 1)", "Conv2D 8 3x5 /1x2 → (26, 12, 8)", "MaxPooling2D 2x2 → (13, 6, 8)",
+                      "Dense 4 → (13, 6, 4)"]
+    with pytest.raises(ValueError, match="layer 'dense' has no output shape yet: build the model with keras.Input"):
+        plots.plot_architecture(keras.Sequential([keras.layers.Dense(3, name="dense")]))
