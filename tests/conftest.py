@@ -39,6 +39,14 @@ def fashion(fashion_dir: Path):
     return load_fashion_mnist(fashion_dir)
 
 
+@pytest.fixture(scope="session")
+def machine_fingerprint() -> str:
+    """This machine's fingerprint, computed once per test session: each computation is a fresh TensorFlow process."""
+    from mnist_tutorial.tools.fingerprint import fingerprint
+
+    return fingerprint()
+
+
 class LocalServer:
     """A tiny HTTP server on 127.0.0.1; `routes` maps a path to (status, body, declared length)."""
 

@@ -4,6 +4,7 @@ import re
 from pathlib import Path
 
 import matplotlib.image
+import pytest
 
 from mnist_tutorial.tools.figures import FIGURES, SCREENSHOT, SCREENSHOT_OF, make_figures
 
@@ -21,6 +22,7 @@ def test_every_image_the_readme_references_exists():
     assert (ROOT / "notebooks" / SCREENSHOT_OF).is_file()
 
 
+@pytest.mark.slow
 def test_the_figures_command_regenerates_every_figure(mnist, tmp_path):
     photo = ROOT / "img" / "photos" / "digit_3_chalkboard.jpg"
     written = make_figures(tmp_path, mnist, photo, epochs=1, conv_epochs=1, limit=3000)

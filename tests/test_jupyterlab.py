@@ -33,6 +33,7 @@ from mnist_tutorial.tools import lab
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
 CHROMIUM = lab.find_chromium()
+pytestmark = pytest.mark.slow  # a browser over every notebook
 
 if CHROMIUM is None:
     message = f"the browser test {lab.MISSING}"

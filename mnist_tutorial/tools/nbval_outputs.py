@@ -13,7 +13,8 @@ Before any notebook is collected, the run decides how nbval compares outputs (``
 
 In strict and masked runs a figure is compared by its presence: each image becomes ``IMAGE``, so
 a cell must show as many images as the committed one. The run names its mode, and why, in a line at
-its top, and in its summary, with how many cells it compared. pyproject's addopts load it.
+its top, and in its summary, with how many cells it compared. Every notebook cell is marked ``slow``, so
+``-m "not slow"`` (make test-quick) leaves the notebooks out. pyproject's addopts load it.
 """
 
 from __future__ import annotations
@@ -81,8 +82,8 @@ def outputs_mode(config: pytest.Config) -> tuple[str, str]:
 
 def collects_notebooks(config: pytest.Config) -> bool:
     """True if this run may collect a notebook: nbval is on and an argument is a notebook or a folder that holds one."""
-    if not (config.option.nbval or config.option.nbval_lax):
-        return False
+    if not (getattr(config.option, "nbval", False) or getattr(config.option, "nbval_lax", False)):
+        return False  # nbval off, or not even loaded (-p no:nbval)
     for argument in config.args:
         path = Path(config.invocation_params.dir, argument.split("::")[0]).resolve()
         if path.suffix == ".ipynb" or path == NOTEBOOKS or path in NOTEBOOKS.parents or NOTEBOOKS in path.parents:
@@ -94,14 +95,21 @@ def collects_notebooks(config: pytest.Config) -> bool:
 
 @pytest.hookimpl(trylast=True)  # after nbval's own pytest_configure
 def pytest_configure(config: pytest.Config) -> None:
+    if not any(line.startswith("slow:") for line in config.getini("markers")):  # pyproject registers it; other inis
+        config.addinivalue_line("markers", "slow: a test that takes long, as every notebook cell does")
     if collects_notebooks(config):
         mode, line = outputs_mode(config)
         config.option.nbval_lax = mode == "lax"  # nbval reads it as it collects each notebook
         config.stash[OUTPUTS] = (mode, line)
 
 
+@pytest.hookimpl(tryfirst=True)  # before pytest's own -m deselects by marker
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """With ``--seed N``, each notebook's one line ``SEED = ...`` sets N instead (as ``run --seed N`` does)."""
+    """Every notebook cell is marked ``slow`` (``-m "not slow"`` leaves the notebooks out); with ``--seed N``, each
+    notebook's one line ``SEED = ...`` sets N instead (as ``run --seed N`` does)."""
+    for item in items:
+        if item.nodeid.split("::")[0].endswith(".ipynb"):
+            item.add_marker(pytest.mark.slow)
     seed = config.option.notebook_seed
     if seed is None:
         return
