@@ -21,7 +21,7 @@ endif
 # Whatever runs a notebook kernel finds the project's Python first.
 export PATH := $(abspath $(BIN)):$(PATH)
 
-.PHONY: run check test peers test-strict test-masked test-lax test-seed fingerprint lab bench bench-training bench-convnet bench-isa bench-images photo-accuracy pad-accuracy seed-spread seed-spread-fashion figures clean constraints
+.PHONY: run check test test-quick peers test-strict test-masked test-lax test-seed fingerprint lab figures clean constraints
 
 run: $(STAMP)
 	$(BIN)/python -m mnist_tutorial run
@@ -36,6 +36,10 @@ check: $(STAMP)
 # notebooks/machine.json (strict); elsewhere every output with its numbers masked (masked), and says which.
 test: $(STAMP)
 	$(BIN)/python -m pytest
+
+# After editing a helper: the unit tests and doctests not marked slow (no notebook, browser or full-data training).
+test-quick: $(STAMP)
+	$(BIN)/python -m pytest -m "not slow" tests mnist_tutorial
 
 # Compare every output digit for digit whatever the fingerprint: shows where another CPU's digits differ.
 test-strict: $(STAMP)
@@ -61,36 +65,21 @@ fingerprint: $(STAMP)
 lab: $(STAMP)
 	$(BIN)/jupyter lab notebooks/
 
-bench: $(STAMP)
-	$(BIN)/python benchmarks/bench_loading.py
+# The benchmark scripts, each by its file's name with dashes: make bench-training runs benchmarks/bench_training.py.
+# bench-training measures PyTorch and Keras on JAX beside TensorFlow where they are installed (make peers), and says
+# which it skipped.
+BENCHMARKS := bench-loading bench-training bench-convnet bench-isa bench-images photo-accuracy pad-accuracy seed-spread
+.PHONY: $(BENCHMARKS) bench seed-spread-fashion
+$(BENCHMARKS): $(STAMP)
+	$(BIN)/python benchmarks/$(subst -,_,$@).py
 
-# Measures PyTorch and Keras on JAX beside TensorFlow where they are installed (make peers), and says which it skipped.
-bench-training: $(STAMP)
-	$(BIN)/python benchmarks/bench_training.py
-
-# The benchmark's peers (the peers extra): PyTorch's CPU build, from PyTorch's index, and JAX; never for CI.
-peers: $(PEERS)
-
-bench-convnet: $(STAMP)
-	$(BIN)/python benchmarks/bench_convnet.py
-
-bench-isa: $(STAMP)
-	$(BIN)/python benchmarks/bench_isa.py
-
-bench-images: $(STAMP)
-	$(BIN)/python benchmarks/bench_images.py
-
-photo-accuracy: $(STAMP)
-	$(BIN)/python benchmarks/photo_accuracy.py
-
-pad-accuracy: $(STAMP)
-	$(BIN)/python benchmarks/pad_accuracy.py
-
-seed-spread: $(STAMP)
-	$(BIN)/python benchmarks/seed_spread.py
+bench: bench-loading
 
 seed-spread-fashion: $(STAMP)
 	$(BIN)/python benchmarks/seed_spread.py --dataset fashion
+
+# The benchmark's peers (the peers extra): PyTorch's CPU build, from PyTorch's index, and JAX; never for CI.
+peers: $(PEERS)
 
 $(STAMP): pyproject.toml constraints.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)

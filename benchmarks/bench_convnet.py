@@ -2,7 +2,7 @@
 
 Both train on the 60,000 training images as their notebooks train them (set_seed, the tf.data
 idiom shuffled every epoch, batch 128): the classic layout 10 epochs at Adam's constant rate
-(``models.build_classic_convnet``), notebook 05's convnet its own epochs on its one-cycle
+(``choose_convnet.build_classic_convnet``), notebook 05's convnet its own epochs on its one-cycle
 schedule (``models.build_convnet``). For each: parameters, multiply-adds per image, FLOP per
 epoch (2 for each of a training step's multiply-adds, ``models.multiply_adds(training=True)``: the forward pass
 and both gradients, but none for the first layer's input), seconds per epoch (the median of the epochs
@@ -15,39 +15,30 @@ Run: MNIST_DATA_DIR=../shared/data/mnist python benchmarks/bench_convnet.py
 
 from __future__ import annotations
 
-import os
+import _environment  # noqa: F401 (first: TensorFlow's environment, before anything imports TensorFlow)
+import statistics
 
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")
+import keras
+import numpy as np
+import tensorflow as tf
 
-import statistics  # noqa: E402
-import time  # noqa: E402
-
-import keras  # noqa: E402
-import numpy as np  # noqa: E402
-import tensorflow as tf  # noqa: E402
-
-from mnist_tutorial.data import load_mnist  # noqa: E402
-from mnist_tutorial.models import (CONVNET_BATCH_SIZE, CONVNET_EPOCHS, build_classic_convnet,  # noqa: E402
-                                   build_convnet, multiply_adds)
-from mnist_tutorial.preprocessing import scale  # noqa: E402
-from mnist_tutorial.training import evaluate, matmul_peak, set_seed, shuffled_batches  # noqa: E402
-from timing import median_seconds  # noqa: E402
+from choose_convnet import build_classic_convnet
+from mnist_tutorial.data import load_mnist
+from mnist_tutorial.models import CONVNET_BATCH_SIZE, CONVNET_EPOCHS, build_convnet, multiply_adds
+from mnist_tutorial.preprocessing import scale
+from mnist_tutorial.training import evaluate, matmul_peak, set_seed, shuffled_batches
+from timing import median_seconds, seconds
 
 CLASSIC_EPOCHS = 10
 
 
-class EpochTimer(keras.callbacks.Callback):
-    """Records each epoch's wall-clock seconds."""
+def epoch_seconds(model: keras.Model, data, epochs: int) -> list[float]:
+    """Train ``model`` on ``data`` one ``fit`` call per epoch, ``epochs`` of them; return each epoch's seconds.
 
-    def on_train_begin(self, logs=None):
-        self.seconds = []
-
-    def on_epoch_begin(self, epoch, logs=None):
-        self.began = time.perf_counter()
-
-    def on_epoch_end(self, epoch, logs=None):
-        self.seconds.append(time.perf_counter() - self.began)
+    One call per epoch trains to the very weights that one call for all the epochs does.
+    """
+    return [seconds(lambda: model.fit(data, initial_epoch=epoch, epochs=epoch + 1, shuffle=False, verbose=0))[0]
+            for epoch in range(epochs)]
 
 
 def step_seconds(layers: list[keras.layers.Layer], batch: int = 128, steps: int = 30) -> float:
@@ -82,14 +73,10 @@ def main() -> None:
     for name, (build, epochs) in contenders.items():
         set_seed(0)
         model = build()
-        timer = EpochTimer()
-        began = time.perf_counter()
-        model.fit(shuffled_batches(train_images, y_train, CONVNET_BATCH_SIZE), epochs=epochs, shuffle=False,
-                  verbose=0, callbacks=[timer])
-        total = time.perf_counter() - began
+        epochs_seconds = epoch_seconds(model, shuffled_batches(train_images, y_train, CONVNET_BATCH_SIZE), epochs)
+        total, per_epoch = sum(epochs_seconds), statistics.median(epochs_seconds[1:])
         flop = 2 * multiply_adds(model, training=True) * len(train_images)
         limit = flop / peak
-        per_epoch = statistics.median(timer.seconds[1:])
         accuracy = evaluate(model, test_images, y_test)["accuracy"]
         print(f"{name:22s} {model.count_params():8,d} {multiply_adds(model) / 1e6:8.2f}M {flop / 1e12:8.2f} "
               f"{limit:10.2f} {per_epoch:8.2f} {per_epoch / limit:6.2f}x {epochs:6d} {total:8.1f} "

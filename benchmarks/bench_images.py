@@ -10,20 +10,16 @@ Run: MNIST_DATA_DIR=../shared/data/mnist python benchmarks/bench_images.py
 
 from __future__ import annotations
 
-import os
+import _environment  # noqa: F401 (first: TensorFlow's environment, before anything imports TensorFlow)
+import tempfile
+from pathlib import Path
 
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")
+import numpy as np
+import tensorflow as tf
 
-import tempfile  # noqa: E402
-from pathlib import Path  # noqa: E402
-
-import numpy as np  # noqa: E402
-import tensorflow as tf  # noqa: E402
-
-from mnist_tutorial.data import load_mnist  # noqa: E402
-from mnist_tutorial.images import prepare_image, read_image, render_photo  # noqa: E402
-from timing import median_seconds  # noqa: E402 (benchmarks/timing.py, beside this script)
+from mnist_tutorial.data import load_mnist
+from mnist_tutorial.images import prepare_image, read_image, render_photo
+from timing import median_seconds  # benchmarks/timing.py, beside this script
 
 SIZES = [(28, 28), (480, 640), (800, 800), (1200, 1600), (3000, 4000), (4000, 6000)]
 REPEATS = 5

@@ -13,6 +13,7 @@ Run: MNIST_DATA_DIR=../shared/data/mnist python benchmarks/bench_isa.py [--repea
 
 from __future__ import annotations
 
+import _environment  # noqa: F401 (first: TensorFlow's environment, before anything imports TensorFlow)
 import argparse
 import os
 import statistics
@@ -24,30 +25,20 @@ SETTINGS = {"oneDNN's choice": {}, "ONEDNN_MAX_CPU_ISA=AVX2": {"ONEDNN_MAX_CPU_I
 
 
 def child() -> None:
-    """Measure in this process and print ``peak_gflops=... fit_s_per_epoch=... accuracy=... fingerprint=...``."""
-    from mnist_tutorial.tools.fingerprint import NOTEBOOK_ENVIRONMENT
-
-    os.environ.update(NOTEBOOK_ENVIRONMENT)
-    import time
-
+    """Measure in this process and print ``peak_gflops=... fit_s_per_epoch=... accuracy=...``."""
     import tensorflow as tf
 
     from bench_training import project_path
     from mnist_tutorial.data import load_mnist
     from mnist_tutorial.models import RECIPES
+    from timing import warm_median
 
     a, b = tf.random.uniform((4096, 4096), seed=0), tf.random.uniform((4096, 4096), seed=1)
-    tf.matmul(a, b).numpy()  # warm up
-    seconds = []
-    for _ in range(5):
-        began = time.perf_counter()
-        tf.matmul(a, b).numpy()
-        seconds.append(time.perf_counter() - began)
+    product = warm_median(lambda: tf.matmul(a, b).numpy(), 5)
     (x_train, y_train), (x_test, y_test) = load_mnist()
     recipe = RECIPES["dense_512_rmsprop"]
     per_epoch, accuracy = project_path(*recipe.prepare(x_train, y_train), *recipe.prepare(x_test, y_test), epochs=3)
-    print(f"peak_gflops={2 * 4096**3 / statistics.median(seconds) / 1e9:.1f} fit_s_per_epoch={per_epoch:.3f} "
-          f"accuracy={accuracy:.4f}")
+    print(f"peak_gflops={2 * 4096**3 / product / 1e9:.1f} fit_s_per_epoch={per_epoch:.3f} accuracy={accuracy:.4f}")
 
 
 def main() -> None:

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
-from mnist_tutorial.data import IDX_NAMES, load_folder
+from mnist_tutorial.data import IDX_NAMES, load_mnist
 from timing import median_seconds  # benchmarks/timing.py, beside this script
 
 REPEATS = 7
@@ -27,15 +27,15 @@ def plain_decode(folder: Path) -> None:
 
 def main() -> None:
     folder = Path(os.environ.get("MNIST_DATA_DIR", "../shared/data/mnist"))
-    (x_train, y_train), (x_test, y_test) = load_folder(folder)
+    (x_train, y_train), (x_test, y_test) = load_mnist(folder)
     with tempfile.TemporaryDirectory() as npz_folder:
         np.savez(Path(npz_folder) / "mnist.npz", x_train=x_train, y_train=y_train, x_test=x_test, y_test=y_test)
         timings = {
             "reference: gzip + numpy, no checks": median_seconds(lambda: plain_decode(folder), REPEATS),
-            "load_mnist(gzip folder)": median_seconds(lambda: load_folder(folder), REPEATS),
-            "load_mnist(gzip folder, verify=False)": median_seconds(lambda: load_folder(folder, verify=False), REPEATS),
-            "load_mnist(mnist.npz)": median_seconds(lambda: load_folder(npz_folder), REPEATS),
-            "load_mnist(mnist.npz, verify=False)": median_seconds(lambda: load_folder(npz_folder, verify=False), REPEATS),
+            "load_mnist(gzip folder)": median_seconds(lambda: load_mnist(folder), REPEATS),
+            "load_mnist(gzip folder, verify=False)": median_seconds(lambda: load_mnist(folder, verify=False), REPEATS),
+            "load_mnist(mnist.npz)": median_seconds(lambda: load_mnist(npz_folder), REPEATS),
+            "load_mnist(mnist.npz, verify=False)": median_seconds(lambda: load_mnist(npz_folder, verify=False), REPEATS),
         }
     reference = next(iter(timings.values()))
     print(f"median of {REPEATS} runs")

@@ -17,7 +17,8 @@ In one run, on one machine, medians of --repeats runs:
       then forward and backward passes, then the optimizer update, then Keras' train_step with its loss tracker
       and metrics), each stage's cost the difference to the last; then fit around it, on the idiom and on arrays;
       and the same build-up of PyTorch's step and of the step in raw JAX (Keras' fit on JAX around it);
-  (f) each recipe the notebooks train, once, with its own epochs;
+  (f) each recipe the notebooks train, once, with its own epochs, by tools.recipes.train_as_notebook (preparing
+      the images and building the model included);
   (g) the peers, each in a process of its own (benchmarks/peers.py) with TensorFlow's thread count: the same net
       in PyTorch (a shuffling DataLoader; shuffled index tensors; torch.compile on the step) and notebook 02's
       model and fit on Keras 3's JAX backend;
@@ -39,38 +40,29 @@ Run: MNIST_DATA_DIR=../shared/data/mnist python benchmarks/bench_training.py (ma
 
 from __future__ import annotations
 
+import _environment  # noqa: F401 (first: TensorFlow's environment, before anything imports TensorFlow)
+import argparse
+import contextlib
+import importlib.util
+import json
 import os
+import statistics
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
 
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")
+import keras
+import numpy as np
+import tensorflow as tf
 
-import argparse  # noqa: E402
-import contextlib  # noqa: E402
-import importlib.util  # noqa: E402
-import json  # noqa: E402
-import statistics  # noqa: E402
-import subprocess  # noqa: E402
-import sys  # noqa: E402
-import tempfile  # noqa: E402
-import time  # noqa: E402
-from pathlib import Path  # noqa: E402
-
-import keras  # noqa: E402
-import numpy as np  # noqa: E402
-import tensorflow as tf  # noqa: E402
-
-from mnist_tutorial.data import load_mnist  # noqa: E402
-from mnist_tutorial.models import CONVNET_BATCH_SIZE, CONVNET_PEAK_LEARNING_RATE, RECIPES, build_convnet, multiply_adds, one_cycle  # noqa: E402
-from mnist_tutorial.preprocessing import scale  # noqa: E402
-from mnist_tutorial.training import (  # noqa: E402
-    FusedRMSprop,
-    evaluate,
-    matmul_peak,
-    set_seed,
-    shuffled_batches,
-    step_matmul_peak,
-    train_by_hand,
-)
+from mnist_tutorial.data import load_mnist
+from mnist_tutorial.models import CONVNET_BATCH_SIZE, CONVNET_PEAK_LEARNING_RATE, RECIPES, build_convnet, multiply_adds, one_cycle
+from mnist_tutorial.preprocessing import scale
+from mnist_tutorial.tools.recipes import train_as_notebook
+from mnist_tutorial.training import (FusedRMSprop, evaluate, matmul_peak, set_seed, shuffled_batches, step_matmul_peak,
+                                     train_by_hand)
+from timing import seconds, warm_median
 
 HIDDEN, BATCH = 512, 128
 PEERS = Path(__file__).with_name("peers.py")
@@ -110,9 +102,7 @@ def timed_fit(model: keras.Model, x, y, epochs: int, verbose: int = 0, shuffled:
         data = dict(x=x, y=y, batch_size=BATCH)
     with open(os.devnull, "w") as sink, contextlib.redirect_stdout(sink):
         model.fit(**data, epochs=1, verbose=verbose)
-        began = time.perf_counter()
-        model.fit(**data, epochs=epochs, verbose=verbose)
-        return (time.perf_counter() - began) / epochs
+        return seconds(lambda: model.fit(**data, epochs=epochs, verbose=verbose))[0] / epochs
 
 
 def tutorial_code(x, y, test_x, test_y, epochs: int) -> tuple[float, float]:
@@ -142,15 +132,13 @@ def by_hand(x, y, test_x, test_y, epochs: int, seed: int = 0) -> tuple[float, fl
     Seconds per epoch are those of a run of 1 + ``epochs`` epochs less those of a 1-epoch run from the
     same seed, so tracing and warm-up cancel out, as ``timed_fit``'s warm-up epoch leaves them out.
     """
-    seconds = []
+    times = []
     for total in (1, 1 + epochs):
         set_seed(seed)
         model = RECIPES["dense_512_rmsprop"].build()
-        began = time.perf_counter()
-        train_by_hand(model, x, y, total, BATCH, keras.losses.CategoricalCrossentropy(), FusedRMSprop(),
-                      keras.metrics.CategoricalAccuracy())
-        seconds.append(time.perf_counter() - began)
-    return (seconds[1] - seconds[0]) / epochs, evaluate(model, test_x, test_y)["accuracy"]
+        times.append(seconds(lambda: train_by_hand(model, x, y, total, BATCH, keras.losses.CategoricalCrossentropy(),
+                                                   FusedRMSprop(), keras.metrics.CategoricalAccuracy()))[0])
+    return (times[1] - times[0]) / epochs, evaluate(model, test_x, test_y)["accuracy"]
 
 
 def tutorial_model() -> keras.Sequential:
@@ -182,8 +170,13 @@ def step_profile(x, y) -> dict[str, float]:
                         pass over each weight) in place of Keras 3's update (about ten element-wise kernels).
     """
     steps = len(x) // BATCH
-    xs = tf.constant(x[: steps * BATCH].reshape(steps, BATCH, -1))
-    ys = tf.constant(y[: steps * BATCH].reshape(steps, BATCH, -1))
+    stages = profile_stages(tf.constant(x[: steps * BATCH].reshape(steps, BATCH, -1)),
+                            tf.constant(y[: steps * BATCH].reshape(steps, BATCH, -1)))
+    return {stage.__name__: graph_epoch_seconds(stage, steps) * len(x) / (steps * BATCH) for stage in stages}
+
+
+def profile_stages(xs: tf.Tensor, ys: tf.Tensor) -> list:
+    """``step_profile``'s stages in order: each a function of a batch's index in ``xs`` and ``ys`` returning a loss."""
     model = tutorial_model()
     optimizer = keras.optimizers.RMSprop()
     optimizer.build(model.trainable_variables)
@@ -217,24 +210,20 @@ def step_profile(x, y) -> dict[str, float]:
         fused.apply(grads, model.trainable_variables)
         return loss
 
-    seconds = {}
-    for stage in (forward_backward, training_step, keras_train_step, fused_update):
+    return [forward_backward, training_step, keras_train_step, fused_update]
 
-        @tf.function
-        def epoch(stage=stage):
-            total = tf.constant(0.0)
-            for i in tf.range(steps):
-                total += stage(i)
-            return total
 
-        epoch()  # trace and warm up
-        times = []
-        for _ in range(3):
-            began = time.perf_counter()
-            epoch().numpy()
-            times.append(time.perf_counter() - began)
-        seconds[stage.__name__] = statistics.median(times) * len(x) / (steps * BATCH)
-    return seconds
+def graph_epoch_seconds(stage, steps: int) -> float:
+    """The median seconds of 3 runs of ``stage`` over batches 0 to ``steps`` in one graph loop, after one to warm up."""
+
+    @tf.function
+    def epoch():
+        total = tf.constant(0.0)
+        for i in tf.range(steps):
+            total += stage(i)
+        return total
+
+    return warm_median(lambda: epoch().numpy(), repeats=3)
 
 
 def run_peer(contender: str, threads: int, **options) -> tuple[dict | None, str]:
@@ -331,62 +320,72 @@ def interleaved_runs(args, threads: int, rates: Path, dense: tuple, conv: tuple)
     return runs, skipped, versions
 
 
-def main() -> None:
+class Report:
+    """The contenders' medians against the arithmetic limit; every multiple of a limit printed, for ``below_limit``."""
+
+    def __init__(self, median: dict[str, tuple[float, float]], limit: float) -> None:
+        self.median, self.limit = median, limit
+        self.multiples: dict[str, float] = {}
+
+    def multiple(self, name: str, per_epoch: float, of: float | None = None) -> float:
+        """Record and return ``per_epoch`` seconds as a multiple of ``of``, the limit by default."""
+        self.multiples[name] = per_epoch / (of or self.limit)
+        return self.multiples[name]
+
+    def against(self, name: str, of: float | None = None) -> str:
+        """A contender's median seconds per epoch, their multiple of the limit (or of ``of``) and its test accuracy."""
+        per_epoch, accuracy = self.median[name]
+        return (f"{per_epoch:.2f} s/epoch = {self.multiple(name, per_epoch, of):.2f}x the limit, "
+                f"test accuracy {accuracy:.2%}")
+
+    def print_stages(self, library: str, stages: dict[str, float]) -> float:
+        """Print each stage's seconds, multiple of the limit and cost over the one before; return the last."""
+        previous = 0.0
+        for stage, per_epoch in stages.items():
+            print(f"    {stage:17s} {per_epoch:.2f} s/epoch = {self.multiple(f'{library} {stage}', per_epoch):.2f}x the "
+                  f"limit (+{per_epoch - previous:.2f} s)")
+            previous = per_epoch
+        return previous
+
+
+def parse_arguments() -> argparse.Namespace:
+    """The command line's options."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--epochs", type=int, default=4, help="timed epochs per run, after a 1-epoch warm-up")
     parser.add_argument("--repeats", type=int, default=3, help="runs per contender; the median is reported")
     parser.add_argument("--no-recipes", action="store_true", help="skip timing every recipe, (f)")
     parser.add_argument("--no-convnet", action="store_true", help="skip the convnet's three ways, (h)")
-    args = parser.parse_args()
+    return parser.parse_args()
 
-    (x_train, y_train), (x_test, y_test) = load_mnist()
-    recipe = RECIPES["dense_512_rmsprop"]
-    x, y = recipe.prepare(x_train, y_train)
-    test_x, test_y = recipe.prepare(x_test, y_test)
-    images, test_images = scale(x_train)[..., np.newaxis], scale(x_test)[..., np.newaxis]
-    threads = tf.config.threading.get_intra_op_parallelism_threads() or len(os.sched_getaffinity(0))
-    print(f"TensorFlow {tf.__version__}, Keras {keras.__version__}, NumPy {np.__version__}; {threads} threads for "
-          f"TensorFlow (its default: every CPU) and for PyTorch; JAX keeps its default (every CPU)")
 
+def measure_limit(threads: int, images: int) -> tuple[dict[str, float], float, float]:
+    """(a): measure and print every matrix-product speed; return them, an epoch's FLOP and the limit in s/epoch."""
     speeds = limit_speeds(tutorial_model(), threads)
     fastest = max(speeds, key=speeds.get)
-    epoch_flop = 2 * multiply_adds(tutorial_model(), training=True) * len(x)
+    epoch_flop = 2 * multiply_adds(tutorial_model(), training=True) * images
     limit = epoch_flop / speeds[fastest]
     print("(a) matrix-product speeds: " + "; ".join(f"{name} {speed / 1e9:.0f}" for name, speed in speeds.items())
           + " GFLOP/s")
     print(f"    an epoch's products are {epoch_flop / 1e9:.1f} GFLOP; at the fastest speed, {fastest}'s, "
           f"the arithmetic limit is {limit:.2f} s/epoch")
+    return speeds, epoch_flop, limit
 
+
+def run_contenders(args, threads: int, dense: tuple, conv: tuple) -> tuple[dict, dict, dict]:
+    """Save the convnet's one-cycle rate at every step for PyTorch, then return what ``interleaved_runs`` returns."""
     with tempfile.TemporaryDirectory() as folder:
-        rates = Path(folder) / "learning_rates.npy"  # the convnet's one-cycle rate at every step, for PyTorch
-        steps = (1 + args.epochs) * -(-len(images) // BATCH)
+        rates = Path(folder) / "learning_rates.npy"
+        steps = (1 + args.epochs) * -(-len(conv[0]) // BATCH)
         schedule = one_cycle(steps, peak=CONVNET_PEAK_LEARNING_RATE)
         np.save(rates, np.array([float(schedule(step)) for step in range(steps)], dtype=np.float32))
-        runs, skipped, versions = interleaved_runs(args, threads, rates, (x, y, test_x, test_y),
-                                                   (images, y_train, test_images, y_test))
-    median = {name: medians(each) for name, each in runs.items()}
-    multiples: dict[str, float] = {}  # every multiple of a limit printed below, for below_limit
+        return interleaved_runs(args, threads, rates, dense, conv)
 
-    def multiple(name: str, seconds: float, of: float = limit) -> float:
-        multiples[name] = seconds / of
-        return seconds / of
 
-    def against(name: str, of: float = limit) -> str:
-        seconds, accuracy = median[name]
-        return f"{seconds:.2f} s/epoch = {multiple(name, seconds, of):.2f}x the limit, test accuracy {accuracy:.2%}"
-
-    def print_stages(library: str, stages: dict[str, float]) -> float:
-        """Print each stage's seconds, multiple of the limit and cost over the one before; return the last."""
-        previous = 0.0
-        for stage, seconds in stages.items():
-            print(f"    {stage:17s} {seconds:.2f} s/epoch = {multiple(f'{library} {stage}', seconds):.2f}x the limit "
-                  f"(+{seconds - previous:.2f} s)")
-            previous = seconds
-        return previous
-
-    (tutorial_s, tutorial_acc), (project_s, project_acc), (hand_s, hand_acc) = (
-        median[name] for name in ("tutorial", "project", "hand"))
-    print(f"(b) tutorial code as written: {against('tutorial')} (median of {args.repeats})")
+def print_fit_and_by_hand(report: Report, repeats: int) -> None:
+    """(b) to (d): the tutorial's code, the notebooks' path and its variants, the loop by hand."""
+    median, against = report.median, report.against
+    tutorial_s, project_s, hand_s = (median[name][0] for name in ("tutorial", "project", "hand"))
+    print(f"(b) tutorial code as written: {against('tutorial')} (median of {repeats})")
     print(f"(c) the notebooks' path:      {against('project')}, {tutorial_s / project_s:.2f}x faster than the tutorial code")
     print(f"    the same, fed the arrays: {against('on_arrays')} (one order every epoch); "
           f"the idiom is {median['on_arrays'][0] / project_s:.2f}x faster")
@@ -397,61 +396,101 @@ def main() -> None:
     print(f"(d) the loop by hand:         {against('hand')}, {tutorial_s / hand_s:.2f}x faster than the tutorial code, "
           f"{project_s / hand_s:.2f}x faster than fit")
 
+
+def print_step_profile(report: Report, x, y, speeds: dict[str, float], epoch_flop: float, threads: int) -> None:
+    """(e): where a step's time goes in TensorFlow, then fit around it; then the same in each peer."""
     print("(e) where a step's time goes, built up in stages in raw TensorFlow (median of 3 epochs each):")
     profile = {"matmuls": epoch_flop / speeds["TensorFlow at the step's shapes"], **step_profile(x, y)}
     fused = profile.pop("fused_update")
-    previous = print_stages("TensorFlow", profile)
+    previous = report.print_stages("TensorFlow", profile)
+    project_s, arrays_s, limit = report.median["project"][0], report.median["on_arrays"][0], report.limit
     print(f"    fit on the idiom  {project_s:.2f} s/epoch = {project_s / limit:.2f}x the limit (+{project_s - previous:.2f} s)")
-    print(f"    fit on arrays     {median['on_arrays'][0]:.2f} s/epoch (+{median['on_arrays'][0] - project_s:.2f} s)")
+    print(f"    fit on arrays     {arrays_s:.2f} s/epoch (+{arrays_s - project_s:.2f} s)")
     print(f"    and, instead of training_step, with TensorFlow's fused RMSprop kernel: {fused:.2f} s/epoch "
-          f"= {multiple('TensorFlow fused_update', fused):.2f}x the limit ({fused - profile['training_step']:+.2f} s against Keras' update)")
+          f"= {report.multiple('TensorFlow fused_update', fused):.2f}x the limit "
+          f"({fused - profile['training_step']:+.2f} s against Keras' update)")
     for library, name in (("torch", "PyTorch"), ("jax", "JAX")):
-        stages, why = run_peer(f"{library}_stages", threads, epochs=3)
-        if stages is None:
-            print(f"    {name}'s step skipped: {why}")
-            continue
-        print(f"    {name}'s step, built up the same way" + (" in raw JAX, then Keras' fit on JAX around it"
-                                                            if library == "jax" else "") + " (median of 3 epochs each):")
-        products = speeds.get(f"{name} at the step's shapes")  # missing if the products measurement failed
-        stages = {**({"matmuls": epoch_flop / products} if products else {}),
-                  **{k: v for k, v in stages.items() if k != "threads"}}
-        if library == "jax" and "jax_dense" in median:
-            stages["fit on the idiom"] = median["jax_dense"][0]
-        print_stages(name, stages)
+        print_peer_stages(report, library, name, speeds.get(f"{name} at the step's shapes"), epoch_flop, threads)
 
-    if not args.no_recipes:
-        print("(f) each recipe the notebooks train, with its own epochs:")
-        for each in RECIPES.values():
-            train_x, train_y = each.prepare(x_train, y_train)
-            set_seed(0)
-            model = each.build()
-            began = time.perf_counter()
-            model.fit(shuffled_batches(train_x, train_y, each.batch_size), epochs=each.epochs, shuffle=False, verbose=0)
-            seconds = time.perf_counter() - began
-            print(f"    {each.name:24s} {each.epochs} epochs, batch {each.batch_size:3d}: {seconds:6.1f} s "
-                  f"({seconds / each.epochs:.2f} s/epoch)")
 
+def print_peer_stages(report: Report, library: str, name: str, products: float | None, epoch_flop: float,
+                      threads: int) -> None:
+    """(e) in one peer: its step built up as TensorFlow's is (``products``: its speed at the step's shapes, if any)."""
+    stages, why = run_peer(f"{library}_stages", threads, epochs=3)
+    if stages is None:
+        print(f"    {name}'s step skipped: {why}")
+        return
+    print(f"    {name}'s step, built up the same way" + (" in raw JAX, then Keras' fit on JAX around it"
+                                                        if library == "jax" else "") + " (median of 3 epochs each):")
+    stages = {**({"matmuls": epoch_flop / products} if products else {}),  # no products if their measurement failed
+              **{k: v for k, v in stages.items() if k != "threads"}}
+    if library == "jax" and "jax_dense" in report.median:
+        stages["fit on the idiom"] = report.median["jax_dense"][0]
+    report.print_stages(name, stages)
+
+
+def time_recipes(images: np.ndarray, labels: np.ndarray) -> None:
+    """(f): train each recipe once as its notebook does, from seed 0, and print how long it took, preparation included."""
+    print("(f) each recipe the notebooks train, with its own epochs:")
+    for each in RECIPES.values():
+        took = seconds(lambda: train_as_notebook(each.name, 0, images, labels))[0]
+        print(f"    {each.name:24s} {each.epochs} epochs, batch {each.batch_size:3d}: {took:6.1f} s "
+              f"({took / each.epochs:.2f} s/epoch)")
+
+
+def print_peers(report: Report, versions: dict[str, str], skipped: dict[str, str]) -> None:
+    """(g): each peer of the dense net against the limit, or why it was skipped."""
     print("(g) the peers: " + ", ".join(f"{name} {version}" for name, version in versions.items()))
     for contender, (what, _) in DENSE_PEERS.items():
-        print(f"    {what + ':':62s} " + (against(contender) if contender in median else f"skipped: {skipped[contender]}"))
-    if not args.no_convnet:
-        model = build_convnet()
-        conv_flop = 2 * multiply_adds(model, training=True) * len(images)
-        conv_limit = conv_flop / speeds[fastest]
-        print(f"(h) notebook 05's convnet, 1 + {args.epochs} epochs: {conv_flop / 1e12:.2f} TFLOP per epoch, "
-              f"a limit of {conv_limit:.2f} s/epoch at the same speed")
-        print(f"    {'TensorFlow, fit as notebook 05 calls it:':62s} {against('tf_convnet', conv_limit)}")
-        for contender, (what, _) in CONVNET_PEERS.items():
-            print(f"    {what + ':':62s} " + (against(contender, conv_limit) if contender in median
-                                              else f"skipped: {skipped[contender]}"))
+        print(f"    {what + ':':62s} " + (report.against(contender) if contender in report.median
+                                          else f"skipped: {skipped[contender]}"))
 
-    if warning := below_limit(multiples):
+
+def print_convnets(report: Report, skipped: dict[str, str], epochs: int, images: int, speed: float) -> None:
+    """(h): notebook 05's convnet in TensorFlow and in its peers, against its own limit at the fastest ``speed``."""
+    conv_flop = 2 * multiply_adds(build_convnet(), training=True) * images
+    conv_limit = conv_flop / speed
+    print(f"(h) notebook 05's convnet, 1 + {epochs} epochs: {conv_flop / 1e12:.2f} TFLOP per epoch, "
+          f"a limit of {conv_limit:.2f} s/epoch at the same speed")
+    print(f"    {'TensorFlow, fit as notebook 05 calls it:':62s} {report.against('tf_convnet', conv_limit)}")
+    for contender, (what, _) in CONVNET_PEERS.items():
+        print(f"    {what + ':':62s} " + (report.against(contender, conv_limit) if contender in report.median
+                                          else f"skipped: {skipped[contender]}"))
+
+
+def print_summary(report: Report) -> None:
+    """The warning for any figure below its limit, if one is, then the three machine-readable lines."""
+    (tutorial_s, tutorial_acc), (project_s, project_acc), (hand_s, hand_acc) = (
+        report.median[name] for name in ("tutorial", "project", "hand"))
+    if warning := below_limit(report.multiples):
         print(warning)
-    print(peers_line(median, limit))
-    print(f"fit: ratio_to_limit={project_s / limit:.2f} speedup_vs_tutorial_code={tutorial_s / project_s:.2f} "
+    print(peers_line(report.median, report.limit))
+    print(f"fit: ratio_to_limit={project_s / report.limit:.2f} speedup_vs_tutorial_code={tutorial_s / project_s:.2f} "
           f"accuracy_delta_points={100 * (project_acc - tutorial_acc):.2f}")
-    print(f"ratio_to_limit={hand_s / limit:.2f} speedup_vs_tutorial_code={tutorial_s / hand_s:.2f} "
+    print(f"ratio_to_limit={hand_s / report.limit:.2f} speedup_vs_tutorial_code={tutorial_s / hand_s:.2f} "
           f"accuracy_delta_points={100 * (hand_acc - tutorial_acc):.2f}")
+
+
+def main() -> None:
+    args = parse_arguments()
+    (x_train, y_train), (x_test, y_test) = load_mnist()
+    recipe = RECIPES["dense_512_rmsprop"]
+    dense = (*recipe.prepare(x_train, y_train), *recipe.prepare(x_test, y_test))
+    conv = (scale(x_train)[..., np.newaxis], y_train, scale(x_test)[..., np.newaxis], y_test)
+    threads = tf.config.threading.get_intra_op_parallelism_threads() or len(os.sched_getaffinity(0))
+    print(f"TensorFlow {tf.__version__}, Keras {keras.__version__}, NumPy {np.__version__}; {threads} threads for "
+          f"TensorFlow (its default: every CPU) and for PyTorch; JAX keeps its default (every CPU)")
+    speeds, epoch_flop, limit = measure_limit(threads, len(x_train))
+    runs, skipped, versions = run_contenders(args, threads, dense, conv)
+    report = Report({name: medians(each) for name, each in runs.items()}, limit)
+    print_fit_and_by_hand(report, args.repeats)
+    print_step_profile(report, *dense[:2], speeds, epoch_flop, threads)
+    if not args.no_recipes:
+        time_recipes(x_train, y_train)
+    print_peers(report, versions, skipped)
+    if not args.no_convnet:
+        print_convnets(report, skipped, args.epochs, len(x_train), max(speeds.values()))
+    print_summary(report)
 
 
 if __name__ == "__main__":

@@ -17,23 +17,18 @@ Run: MNIST_DATA_DIR=../shared/data/mnist python benchmarks/pad_accuracy.py [--di
 
 from __future__ import annotations
 
-import os
+import _environment  # noqa: F401 (first: TensorFlow's environment, before anything imports TensorFlow)
+import argparse
 
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")
+import numpy as np
+import tensorflow as tf
 
-import argparse  # noqa: E402
-
-import numpy as np  # noqa: E402
-import tensorflow as tf  # noqa: E402
-
-from mnist_tutorial.data import load_mnist  # noqa: E402
-from mnist_tutorial.models import CONVNET_BATCH_SIZE, CONVNET_EPOCHS, build_convnet  # noqa: E402
-from mnist_tutorial.images import stroke_width  # noqa: E402
-from mnist_tutorial.pad import CANVAS, pixels_from_message, read_drawing  # noqa: E402
-from mnist_tutorial.preprocessing import scale  # noqa: E402
-from mnist_tutorial.training import set_seed, shuffled_batches  # noqa: E402
-from photo_accuracy import without_even_strokes  # noqa: E402 (benchmarks/photo_accuracy.py, beside this script)
+from mnist_tutorial.data import load_mnist
+from mnist_tutorial.images import stroke_width
+from mnist_tutorial.pad import CANVAS, pixels_from_message, read_drawing
+from mnist_tutorial.preprocessing import scale
+from mnist_tutorial.tools.recipes import CONVNET, train_as_notebook
+from photo_accuracy import without_even_strokes  # benchmarks/photo_accuracy.py, beside this script
 
 #: (how many canvas pixels the digit's 20x20 box spans, pen radius added in canvas pixels, where its box starts)
 DRAWINGS = {
@@ -84,10 +79,7 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=0, help="the convnet's seed (default 0, the notebook's)")
     arguments = parser.parse_args()
     (x_train, y_train), (x_test, y_test) = load_mnist()
-    set_seed(arguments.seed)
-    convnet = build_convnet()
-    convnet.fit(shuffled_batches(scale(x_train)[..., np.newaxis], y_train, CONVNET_BATCH_SIZE),
-                epochs=CONVNET_EPOCHS, shuffle=False, verbose=0)
+    convnet = train_as_notebook(CONVNET, arguments.seed, x_train, y_train)
     digits, truth = x_test[: arguments.digits], y_test[: arguments.digits]
     mnist = convnet.predict(scale(digits)[..., None], verbose=0).argmax(axis=1)
     print(f"convnet, seed {arguments.seed}: {np.mean(mnist == truth):.2%} of the first {len(digits)} test digits "
@@ -113,6 +105,7 @@ def main() -> None:
         (width, accuracy), (uneven_width, uneven_accuracy) = columns
         print(f"{name:24s} {width:9.2f} {accuracy:8.2%} {len(read) - sum(read):6d}   {'':21s} "
               f"{uneven_width:9.2f} {uneven_accuracy:8.2%}", flush=True)
+
 
 if __name__ == "__main__":
     main()

@@ -29,13 +29,11 @@ from __future__ import annotations
 
 import argparse
 import json
-import statistics
-import time
 
 import numpy as np
 
 from mnist_tutorial.data import load_mnist
-from timing import median_seconds  # benchmarks/timing.py, beside this script
+from timing import seconds, warm_median  # benchmarks/timing.py, beside this script
 
 BATCH = 128
 
@@ -43,10 +41,7 @@ BATCH = 128
 def timed_epochs(train_epoch, epochs: int) -> float:
     """Run one epoch to warm up, then return the seconds per epoch of ``epochs`` more."""
     train_epoch()
-    began = time.perf_counter()
-    for _ in range(epochs):
-        train_epoch()
-    return (time.perf_counter() - began) / epochs
+    return seconds(lambda: [train_epoch() for _ in range(epochs)])[0] / epochs
 
 
 def torch_data(convnet: bool):
@@ -93,18 +88,34 @@ def torch_model(convnet: bool):
 def torch_training(contender: str, seed: int, epochs: int, learning_rates: str | None) -> dict:
     """Train one PyTorch contender; return its seconds per timed epoch and its test accuracy."""
     import torch
-    import torch.nn.functional as F
-    from torch.utils.data import DataLoader, TensorDataset
 
     torch.manual_seed(seed)
     convnet = contender == "torch_convnet"
     (x, test_x), (y, test_y) = torch_data(convnet)
     model = torch_model(convnet)
-    if convnet:
-        rates = np.load(learning_rates)  # the one-cycle schedule's rate at every step, from models.one_cycle
-        optimizer = torch.optim.Adam(model.parameters(), lr=float(rates[0]), eps=1e-7)
-    else:
-        optimizer = torch.optim.RMSprop(model.parameters(), lr=0.001, alpha=0.9, eps=1e-7)  # Keras' RMSprop
+    rates = np.load(learning_rates) if convnet else None  # the one-cycle schedule's rate at every step (models.one_cycle)
+    per_epoch = timed_epochs(torch_epoch(contender, model, torch_optimizer(model, rates), x, y, rates), epochs)
+    model.eval()
+    with torch.no_grad():
+        accuracy = float((model(test_x).argmax(1) == test_y).float().mean())
+    return {"seconds_per_epoch": per_epoch, "accuracy": accuracy, "torch": torch.__version__}
+
+
+def torch_optimizer(model, rates: np.ndarray | None):
+    """Adam with Keras' epsilon, starting at ``rates[0]``, for the convnet; RMSprop with Keras' settings otherwise."""
+    import torch
+
+    if rates is not None:
+        return torch.optim.Adam(model.parameters(), lr=float(rates[0]), eps=1e-7)
+    return torch.optim.RMSprop(model.parameters(), lr=0.001, alpha=0.9, eps=1e-7)  # Keras' RMSprop
+
+
+def torch_epoch(contender: str, model, optimizer, x, y, rates: np.ndarray | None):
+    """A function that trains ``model`` one epoch as ``contender`` does, at ``rates[step]`` at each step if given."""
+    import torch
+    import torch.nn.functional as F
+    from torch.utils.data import DataLoader, TensorDataset
+
     steps, history = [0], []
     totals = {"loss": torch.zeros(()), "correct": torch.zeros((), dtype=torch.int64)}
 
@@ -119,7 +130,7 @@ def torch_training(contender: str, seed: int, epochs: int, learning_rates: str |
     run_step = torch.compile(step) if contender == "torch_compiled" else step
 
     def train_on(x_batch, y_batch):
-        if convnet:
+        if rates is not None:
             optimizer.param_groups[0]["lr"] = float(rates[steps[0]])
         loss, correct = run_step(x_batch, y_batch)
         totals["loss"] += loss
@@ -142,11 +153,7 @@ def torch_training(contender: str, seed: int, epochs: int, learning_rates: str |
                 train_on(x[batch], y[batch])
         history.append(float(totals["loss"]) / len(x))  # the epoch's mean loss, as fit's history holds it
 
-    seconds = timed_epochs(train_epoch, epochs)
-    model.eval()
-    with torch.no_grad():
-        accuracy = float((model(test_x).argmax(1) == test_y).float().mean())
-    return {"seconds_per_epoch": seconds, "accuracy": accuracy, "torch": torch.__version__}
+    return train_epoch
 
 
 def torch_stages(epochs: int) -> dict:
@@ -179,16 +186,15 @@ def torch_stages(epochs: int) -> dict:
         total += loss.detach() * len(y_batch)
         correct += (logits.argmax(1) == y_batch).sum()
 
-    seconds = {}
+    per_epoch = {}
     for stage in (forward_backward, training_step, with_metrics):
         def epoch(stage=stage):
             order = torch.randperm(len(x))
             for start in range(0, len(x), BATCH):
                 batch = order[start:start + BATCH]
                 stage(x[batch], y[batch])
-        epoch()
-        seconds[stage.__name__] = statistics.median(timed_epochs(epoch, 1) for _ in range(epochs))
-    return seconds
+        per_epoch[stage.__name__] = warm_median(epoch, epochs)
+    return per_epoch
 
 
 def torch_products(layer_sizes: list[int], steps: int) -> dict:
@@ -282,19 +288,13 @@ def jax_stages(epochs: int) -> dict:
         params = [p - 0.001 * g / jnp.sqrt(s + 1e-7) for p, g, s in zip(params, grads, squares)]
         return params, squares, total + value
 
-    seconds = {}
+    per_epoch = {}
     for stage in (forward_backward, training_step):
         epoch = jax.jit(lambda params, stage=stage: jax.lax.fori_loop(
             0, steps, stage, (params, [jnp.zeros_like(p) for p in params], jnp.float32(0)))[2])
-        seconds[stage.__name__] = warm_median(lambda: epoch(params).block_until_ready(), epochs) * len(
+        per_epoch[stage.__name__] = warm_median(lambda: epoch(params).block_until_ready(), epochs) * len(
             x_train) / (steps * BATCH)
-    return seconds
-
-
-def warm_median(work, repeats: int = 5) -> float:
-    """Run ``work()`` once to warm up (tracing, compiling), then return ``median_seconds`` of ``repeats`` runs."""
-    work()
-    return median_seconds(work, repeats)
+    return per_epoch
 
 
 def jax_training(contender: str, seed: int, epochs: int) -> dict:
@@ -318,8 +318,8 @@ def jax_training(contender: str, seed: int, epochs: int) -> dict:
         (x, y), (test_x, test_y) = recipe.prepare(x_train, y_train), recipe.prepare(x_test, y_test)
         model = recipe.build()
     data = shuffled_batches(x, y, BATCH)
-    seconds = timed_epochs(lambda: model.fit(data, epochs=1, shuffle=False, verbose=0), epochs)
-    return {"seconds_per_epoch": seconds, "accuracy": evaluate(model, test_x, test_y)["accuracy"],
+    per_epoch = timed_epochs(lambda: model.fit(data, epochs=1, shuffle=False, verbose=0), epochs)
+    return {"seconds_per_epoch": per_epoch, "accuracy": evaluate(model, test_x, test_y)["accuracy"],
             "jax": jax.__version__, "keras": keras.__version__}
 
 

@@ -13,22 +13,17 @@ Run: MNIST_DATA_DIR=../shared/data/mnist python benchmarks/photo_accuracy.py [--
 
 from __future__ import annotations
 
-import os
+import _environment  # noqa: F401 (first: TensorFlow's environment, before anything imports TensorFlow)
+import argparse
 
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")
+import numpy as np
 
-import argparse  # noqa: E402
-import time  # noqa: E402
-
-import numpy as np  # noqa: E402
-
-from mnist_tutorial.data import load_mnist  # noqa: E402
-from mnist_tutorial.images import (PHOTO_CONDITIONS, WORKING_SIZE, center_by_mass, ink_on_black, prepare_image,  # noqa: E402
+from mnist_tutorial.data import load_mnist
+from mnist_tutorial.images import (PHOTO_CONDITIONS, WORKING_SIZE, center_by_mass, ink_on_black, prepare_image,
                                    read_image, render_photos)
-from mnist_tutorial.models import CONVNET_BATCH_SIZE, CONVNET_EPOCHS, RECIPES, build_convnet  # noqa: E402
-from mnist_tutorial.preprocessing import scale  # noqa: E402
-from mnist_tutorial.training import set_seed, shuffled_batches  # noqa: E402
+from mnist_tutorial.preprocessing import scale
+from mnist_tutorial.tools.recipes import CONVNET, train_as_notebook
+from timing import seconds
 
 
 def without_even_strokes(photo: np.ndarray) -> np.ndarray:
@@ -43,27 +38,16 @@ def main() -> None:
     digits = parser.parse_args().digits
     (x_train, y_train), (x_test, y_test) = load_mnist()
 
-    began = time.perf_counter()
-    photos, conditions = render_photos(x_test[:digits])
-    rendered = time.perf_counter() - began
-    prepared = np.stack([prepare_image(photo) for photo in photos])
-    unevened = np.stack([without_even_strokes(photo) for photo in photos])
-    print(f"{digits} photos rendered in {rendered:.0f} s, prepared in {time.perf_counter() - began - rendered:.0f} s")
+    rendered, (photos, conditions) = seconds(lambda: render_photos(x_test[:digits]))
+    prepared_in, (prepared, unevened) = seconds(lambda: (np.stack([prepare_image(photo) for photo in photos]),
+                                                         np.stack([without_even_strokes(photo) for photo in photos])))
+    print(f"{digits} photos rendered in {rendered:.0f} s, prepared in {prepared_in:.0f} s")
     truth, conditions = y_test[:digits], np.array(conditions)
 
-    recipe = RECIPES["adam_512"]
-    set_seed(0)
-    mlp = recipe.build()
-    mlp.fit(shuffled_batches(*recipe.prepare(x_train, y_train), recipe.batch_size), epochs=recipe.epochs,
-            shuffle=False, verbose=0)
-    set_seed(0)
-    convnet = build_convnet()
-    convnet.fit(shuffled_batches(scale(x_train)[..., np.newaxis], y_train, CONVNET_BATCH_SIZE), epochs=CONVNET_EPOCHS,
-                shuffle=False, verbose=0)
-
     models = {
-        "adam_512 (notebook 03)": (mlp, lambda images: images.reshape(len(images), 784)),
-        "convnet (notebook 05)": (convnet, lambda images: images[..., np.newaxis]),
+        "adam_512 (notebook 03)": (train_as_notebook("adam_512", 0, x_train, y_train),
+                                   lambda images: images.reshape(len(images), 784)),
+        "convnet (notebook 05)": (train_as_notebook(CONVNET, 0, x_train, y_train), lambda images: images[..., np.newaxis]),
     }
     print(f"\n{'model':24s} {'MNIST':>7s} {'photos':>7s} {'loss':>7s} {'without even_strokes':>20s}")
     right = {}

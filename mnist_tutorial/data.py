@@ -93,7 +93,7 @@ FASHION_MNIST = Source(
 Split = tuple[np.ndarray, np.ndarray]
 
 
-def parse_idx(content: bytes, name: str = "IDX data") -> np.ndarray:
+def _parse_idx(content: bytes, name: str = "IDX data") -> np.ndarray:
     """Decode the bytes of an uncompressed IDX file of unsigned bytes.
 
     Args:
@@ -107,7 +107,7 @@ def parse_idx(content: bytes, name: str = "IDX data") -> np.ndarray:
         ValueError: naming ``name``, if the content is empty, truncated, not IDX
             of unsigned bytes, or longer than its header announces.
 
-    >>> parse_idx(bytes([0, 0, 8, 1, 0, 0, 0, 3, 7, 2, 1]))
+    >>> _parse_idx(bytes([0, 0, 8, 1, 0, 0, 0, 3, 7, 2, 1]))
     array([7, 2, 1], dtype=uint8)
     """
     if not content:
@@ -134,10 +134,10 @@ def parse_idx(content: bytes, name: str = "IDX data") -> np.ndarray:
     return np.frombuffer(bytearray(content[header_size:]), dtype=np.uint8).reshape(shape)
 
 
-def idx_bytes(array: np.ndarray) -> bytes:
-    """Encode a ``uint8`` array as the bytes of an uncompressed IDX file, the inverse of ``parse_idx``.
+def _idx_bytes(array: np.ndarray) -> bytes:
+    """Encode a ``uint8`` array as the bytes of an uncompressed IDX file, the inverse of ``_parse_idx``.
 
-    >>> idx_bytes(np.array([7, 2, 1], dtype=np.uint8)).hex()
+    >>> _idx_bytes(np.array([7, 2, 1], dtype=np.uint8)).hex()
     '0000080100000003070201'
     """
     array = np.ascontiguousarray(array, dtype=np.uint8)
@@ -159,10 +159,10 @@ def _read_file(path: Path) -> bytes:
         raise ValueError(f"{path}: not a valid gzip file, it is truncated or corrupt ({error})") from error
 
 
-def read_idx(path: str | os.PathLike, expected_md5: str | None = None) -> np.ndarray:
+def _read_idx(path: str | os.PathLike, expected_md5: str | None = None) -> np.ndarray:
     """Read one IDX file, gzip-compressed or not, and optionally check its MD5.
 
-    Copy along: ``parse_idx``, ``_read_file``.
+    Copy along: ``_parse_idx``, ``_read_file``.
 
     Args:
         path: the file.
@@ -178,14 +178,14 @@ def read_idx(path: str | os.PathLike, expected_md5: str | None = None) -> np.nda
     >>> import tempfile
     >>> path = Path(tempfile.mkdtemp()) / "labels-idx1-ubyte"
     >>> _ = path.write_bytes(bytes([0, 0, 8, 1, 0, 0, 0, 3, 5, 0, 4]))
-    >>> read_idx(path)
+    >>> _read_idx(path)
     array([5, 0, 4], dtype=uint8)
     """
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"{path}: no such file")
     content = _read_file(path)
-    array = parse_idx(content, name=str(path))
+    array = _parse_idx(content, name=str(path))
     if expected_md5 is not None:
         actual = hashlib.md5(content, usedforsecurity=False).hexdigest()
         if actual != expected_md5:
@@ -218,10 +218,10 @@ def _find_idx(folder: Path, name: str) -> Path | None:
     return None
 
 
-def load_idx_folder(folder: str | os.PathLike, verify: bool = True, source: Source = MNIST) -> tuple[Split, Split]:
+def _load_idx_folder(folder: str | os.PathLike, verify: bool = True, source: Source = MNIST) -> tuple[Split, Split]:
     """Load the four official IDX files (``.gz`` or not) from a folder.
 
-    Copy along: ``read_idx``, ``_find_idx``, ``_check_split``, ``Source``, ``MNIST``.
+    Copy along: ``_read_idx``, ``_find_idx``, ``_check_split``, ``Source``, ``MNIST``.
 
     Args:
         folder: the folder.
@@ -235,7 +235,7 @@ def load_idx_folder(folder: str | os.PathLike, verify: bool = True, source: Sour
         FileNotFoundError: naming the missing files.
         ValueError: naming the bad file.
 
-    >>> load_idx_folder("/no/such/folder")
+    >>> _load_idx_folder("/no/such/folder")
     Traceback (most recent call last):
     ...
     FileNotFoundError: MNIST data folder /no/such/folder is missing train-images-idx3-ubyte[.gz], ...
@@ -246,42 +246,21 @@ def load_idx_folder(folder: str | os.PathLike, verify: bool = True, source: Sour
     if missing:
         raise FileNotFoundError(f"{source.name} data folder {folder} is missing {', '.join(missing)}")
     arrays = {
-        key: read_idx(path, source.md5[IDX_NAMES[key]] if verify else None) for key, path in paths.items()
+        key: _read_idx(path, source.md5[IDX_NAMES[key]] if verify else None) for key, path in paths.items()
     }
     for split in ("train", "test"):
         _check_split(arrays[f"x_{split}"], arrays[f"y_{split}"], str(paths[f"x_{split}"]), str(paths[f"y_{split}"]))
     return (arrays["x_train"], arrays["y_train"]), (arrays["x_test"], arrays["y_test"])
 
 
-def load_npz(path: str | os.PathLike, verify: bool = True, source: Source = MNIST) -> tuple[Split, Split]:
-    """Load a Keras-format ``.npz`` (such as ``mnist.npz``), and optionally check it against the official MD5s.
+def _read_npz(path: Path, source: Source) -> dict[str, np.ndarray]:
+    """Return the four arrays of a Keras-format ``.npz``, by key, with errors that name the file.
 
-    The check rebuilds each IDX file from its array, so it proves the npz holds the official data.
-
-    Copy along: ``idx_bytes``, ``_check_split``, ``Source``, ``MNIST``.
-
-    Args:
-        path: the file.
-        verify: check the arrays against the official MD5s.
-        source: the dataset whose checksums and name apply.
-
-    Returns:
-        ``((x_train, y_train), (x_test, y_test))``.
+    Copy along: ``Source``.
 
     Raises:
-        FileNotFoundError: if the file is missing.
-        ValueError: naming the file, if it is not an npz, lacks an array, holds a bad one, or fails the checksum.
-
-    >>> import tempfile
-    >>> path = Path(tempfile.mkdtemp()) / "mnist.npz"
-    >>> images, labels = np.zeros((3, 28, 28), np.uint8), np.array([5, 0, 4], np.uint8)
-    >>> np.savez(path, x_train=images, y_train=labels, x_test=images, y_test=labels)
-    >>> load_npz(path, verify=False)[0][1]
-    array([5, 0, 4], dtype=uint8)
+        ValueError: if the file is not an npz, lacks one of the arrays or cannot read one.
     """
-    path = Path(path).expanduser()
-    if not path.is_file():
-        raise FileNotFoundError(f"{path}: no such file")
     try:
         npz = np.load(path, allow_pickle=False)
     except (OSError, EOFError, zipfile.BadZipFile, zlib.error) as error:
@@ -300,30 +279,71 @@ def load_npz(path: str | os.PathLike, verify: bool = True, source: Source = MNIS
                 arrays[key] = npz[key]
             except (ValueError, OSError, EOFError, zipfile.BadZipFile, zlib.error) as error:
                 raise ValueError(f"{path}: array {key} cannot be read ({error})") from error
+    return arrays
+
+
+def _check_npz_arrays(path: Path, arrays: dict[str, np.ndarray], verify: bool, source: Source) -> None:
+    """Raise ValueError, naming the file, unless every array is ``uint8`` and, if ``verify``, the official data.
+
+    The check rebuilds each IDX file from its array, so it proves the npz holds the official data.
+
+    Copy along: ``_idx_bytes``, ``Source``.
+    """
     for key, array in arrays.items():
         if array.dtype != np.uint8:
             raise ValueError(f"{path}: array {key} has dtype {array.dtype}, expected uint8")
         if verify:
-            actual = hashlib.md5(idx_bytes(array), usedforsecurity=False).hexdigest()
+            actual = hashlib.md5(_idx_bytes(array), usedforsecurity=False).hexdigest()
             if actual != source.md5[IDX_NAMES[key]]:
                 raise ValueError(
                     f"{path}: checksum mismatch in array {key}: it does not hold the official "
                     f"{source.name} {IDX_NAMES[key]} (MD5 {actual})"
                 )
+
+
+def _load_npz(path: str | os.PathLike, verify: bool = True, source: Source = MNIST) -> tuple[Split, Split]:
+    """Load a Keras-format ``.npz`` (such as ``mnist.npz``), and optionally check it against the official MD5s.
+
+    Copy along: ``_read_npz``, ``_check_npz_arrays``, ``_check_split``, ``Source``, ``MNIST``.
+
+    Args:
+        path: the file.
+        verify: check the arrays against the official MD5s.
+        source: the dataset whose checksums and name apply.
+
+    Returns:
+        ``((x_train, y_train), (x_test, y_test))``.
+
+    Raises:
+        FileNotFoundError: if the file is missing.
+        ValueError: naming the file, if it is not an npz, lacks an array, holds a bad one, or fails the checksum.
+
+    >>> import tempfile
+    >>> path = Path(tempfile.mkdtemp()) / "mnist.npz"
+    >>> images, labels = np.zeros((3, 28, 28), np.uint8), np.array([5, 0, 4], np.uint8)
+    >>> np.savez(path, x_train=images, y_train=labels, x_test=images, y_test=labels)
+    >>> _load_npz(path, verify=False)[0][1]
+    array([5, 0, 4], dtype=uint8)
+    """
+    path = Path(path).expanduser()
+    if not path.is_file():
+        raise FileNotFoundError(f"{path}: no such file")
+    arrays = _read_npz(path, source)
+    _check_npz_arrays(path, arrays, verify, source)
     for split in ("train", "test"):
         _check_split(arrays[f"x_{split}"], arrays[f"y_{split}"], f"{path}[x_{split}]", f"{path}[y_{split}]")
     return (arrays["x_train"], arrays["y_train"]), (arrays["x_test"], arrays["y_test"])
 
 
-def load_folder(folder: str | os.PathLike, verify: bool = True, source: Source = MNIST) -> tuple[Split, Split]:
+def _load_folder(folder: str | os.PathLike, verify: bool = True, source: Source = MNIST) -> tuple[Split, Split]:
     """Load a dataset from a folder holding the four IDX files or, for MNIST, Keras' ``mnist.npz``.
 
-    Copy along: ``load_idx_folder``, ``load_npz``, ``_find_idx``, ``Source``, ``MNIST``.
+    Copy along: ``_load_idx_folder``, ``_load_npz``, ``_find_idx``, ``Source``, ``MNIST``.
 
     Raises:
         FileNotFoundError: if the folder does not exist or holds neither form.
 
-    >>> load_folder("/no/such/folder")
+    >>> _load_folder("/no/such/folder")
     Traceback (most recent call last):
     ...
     FileNotFoundError: MNIST data folder /no/such/folder does not exist
@@ -333,23 +353,59 @@ def load_folder(folder: str | os.PathLike, verify: bool = True, source: Source =
         raise FileNotFoundError(f"{source.name} data folder {folder} does not exist")
     has_idx = any(_find_idx(folder, name) for name in IDX_NAMES.values())
     if not has_idx and source.is_npz and (folder / source.keras_cache).is_file():
-        return load_npz(folder / source.keras_cache, verify, source)
-    return load_idx_folder(folder, verify, source)
+        return _load_npz(folder / source.keras_cache, verify, source)
+    return _load_idx_folder(folder, verify, source)
 
 
-def keras_cache_path(source: Source = MNIST) -> Path:
+def _keras_cache_path(source: Source = MNIST) -> Path:
     """Return where Keras keeps a dataset: ``$KERAS_HOME/datasets`` or ``~/.keras/datasets``, then its file or folder.
 
     Copy along: ``Source``, ``MNIST``.
 
-    >>> keras_cache_path().name
+    >>> _keras_cache_path().name
     'mnist.npz'
     """
     home = os.environ.get("KERAS_HOME") or os.path.join(os.path.expanduser("~"), ".keras")
     return Path(home) / "datasets" / source.keras_cache
 
 
-def download(
+def _fetch(source: Source, names: list[str], origin: str, file_hash: str | None, staging: Path) -> None:
+    """Download each of a dataset's files into ``staging`` with ``keras.utils.get_file``, checking any hash.
+
+    Copy along: ``Source``.
+
+    Raises:
+        ConnectionError: naming the URL, if a download fails.
+        ValueError: naming the URL, if a file does not match its hash.
+    """
+    import keras  # here, not at the top: loading from files should not have to import TensorFlow
+
+    for name in names:
+        url = origin if source.is_npz else origin + name
+        try:
+            keras.utils.get_file(fname=name, origin=url, file_hash=file_hash or source.file_hash,
+                                 cache_dir=str(staging), cache_subdir=".")
+        except ValueError as error:
+            raise ValueError(f"download from {url} rejected: {error}") from error
+        except Exception as error:  # get_file raises a bare Exception for URL failures
+            raise ConnectionError(f"downloading {url} failed: {error}") from error
+
+
+def _check_download(source: Source, staging: Path, npz_name: str, origin: str, verify: bool) -> None:
+    """Load the files downloaded into ``staging`` (checking the official MD5s, if ``verify``), or raise ValueError.
+
+    Copy along: ``_load_npz``, ``_load_idx_folder``, ``Source``.
+    """
+    try:
+        if source.is_npz:
+            _load_npz(staging / npz_name, verify, source)
+        else:
+            _load_idx_folder(staging, verify, source)
+    except ValueError as error:
+        raise ValueError(f"download from {origin} rejected: {error}") from error
+
+
+def _download(
     source: Source = MNIST,
     target: str | os.PathLike | None = None,
     origin: str | None = None,
@@ -363,7 +419,7 @@ def download(
     folder beside ``target``, are loaded and checked there (the official MD5s, unless ``verify``
     is false), and are renamed into place only then: a failed download leaves nothing behind.
 
-    Copy along: ``keras_cache_path``, ``load_npz``, ``load_idx_folder``, ``Source``, ``MNIST``.
+    Copy along: ``_keras_cache_path``, ``_fetch``, ``_check_download``, ``Source``, ``MNIST``.
 
     Args:
         source: the dataset, ``MNIST`` or ``FASHION_MNIST``.
@@ -379,36 +435,20 @@ def download(
         ConnectionError: if a download fails.
         ValueError: if a hash or the content does not match.
 
-    >>> download(MNIST, "/tmp/mnist.npz", origin="http://127.0.0.1:9/mnist.npz")
+    >>> _download(MNIST, "/tmp/mnist.npz", origin="http://127.0.0.1:9/mnist.npz")
     Traceback (most recent call last):
     ...
     ConnectionError: downloading http://127.0.0.1:9/mnist.npz failed: ...
     """
-    import keras  # here, not at the top: loading from files should not have to import TensorFlow
-
-    target = Path(target) if target is not None else keras_cache_path(source)
+    target = Path(target) if target is not None else _keras_cache_path(source)
     origin = origin if origin is not None else source.origin
     folder = target.parent if source.is_npz else target
     names = [target.name] if source.is_npz else [f"{name}.gz" for name in IDX_NAMES.values()]
     target.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=".download-", dir=target.parent))
     try:
-        for name in names:
-            url = origin if source.is_npz else origin + name
-            try:
-                keras.utils.get_file(fname=name, origin=url, file_hash=file_hash or source.file_hash,
-                                     cache_dir=str(staging), cache_subdir=".")
-            except ValueError as error:
-                raise ValueError(f"download from {url} rejected: {error}") from error
-            except Exception as error:  # get_file raises a bare Exception for URL failures
-                raise ConnectionError(f"downloading {url} failed: {error}") from error
-        try:
-            if source.is_npz:
-                load_npz(staging / target.name, verify, source)
-            else:
-                load_idx_folder(staging, verify, source)
-        except ValueError as error:
-            raise ValueError(f"download from {origin} rejected: {error}") from error
+        _fetch(source, names, origin, file_hash, staging)
+        _check_download(source, staging, target.name, origin, verify)
         folder.mkdir(parents=True, exist_ok=True)
         for name in names:
             os.replace(staging / name, folder / name)
@@ -426,7 +466,7 @@ def load_dataset(
 ) -> tuple[Split, Split]:
     """Load a dataset in MNIST's format as ``((x_train, y_train), (x_test, y_test))``, as Keras' ``load_data()`` does.
 
-    Copy along: ``load_folder``, ``load_npz``, ``load_idx_folder``, ``_find_idx``, ``download``, ``keras_cache_path``, ``Source``, ``MNIST``.
+    Copy along: ``_load_folder``, ``_load_npz``, ``_load_idx_folder``, ``_find_idx``, ``_download``, ``_keras_cache_path``, ``Source``, ``MNIST``.
 
     Args:
         source: the dataset, ``MNIST`` or ``FASHION_MNIST``.
@@ -448,14 +488,14 @@ def load_dataset(
     ((60000, 28, 28), array([5, 0, 4, 1, 9, 2, 1, 3, 1, 4], dtype=uint8))
     """
     if data_dir is not None:
-        return load_folder(data_dir, verify, source)
+        return _load_folder(data_dir, verify, source)
     if os.environ.get(source.env_var):
-        return load_folder(os.environ[source.env_var], verify, source)
-    cache = keras_cache_path(source)
+        return _load_folder(os.environ[source.env_var], verify, source)
+    cache = _keras_cache_path(source)
     cached = cache.is_file() if source.is_npz else all(_find_idx(cache, name) for name in IDX_NAMES.values())
     if not cached:
         try:
-            download(source, cache, origin, file_hash, verify)
+            _download(source, cache, origin, file_hash, verify)
         except ConnectionError as error:
             files = ", ".join(f"{name}.gz" for name in IDX_NAMES.values())
             keras_form = f"copy Keras' {source.keras_cache} to {cache}" if source.is_npz else f"copy the four .gz files to {cache}"
@@ -465,7 +505,7 @@ def load_dataset(
                 f"{' or ' + source.keras_cache if source.is_npz else ''}; or set the environment variable "
                 f"{source.env_var} to such a folder; or {keras_form}."
             ) from error
-    return load_npz(cache, verify, source) if source.is_npz else load_idx_folder(cache, verify, source)
+    return _load_npz(cache, verify, source) if source.is_npz else _load_idx_folder(cache, verify, source)
 
 
 def load_mnist(

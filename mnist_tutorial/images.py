@@ -11,6 +11,7 @@ photos vary in (``PHOTO_CONDITIONS``): the same photos on every run.
 
 from __future__ import annotations
 
+import io
 import math
 import os
 import re
@@ -19,6 +20,7 @@ from pathlib import Path
 import keras
 import numpy as np
 import tensorflow as tf
+from PIL import Image
 
 #: After the background is removed, pixels below this fraction of the ink's brightness count as paper.
 INK_THRESHOLD = 0.3
@@ -30,6 +32,10 @@ WORKING_SIZE = 360
 MNIST_STROKE_WIDTH = 1.9
 #: The file types ``read_image`` decodes.
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".gif")
+#: How ``read_image`` turns a JPEG upright by its EXIF Orientation, 1 to 8: (mirror it left to right first?, then
+#: quarter turns anticlockwise). A phone stores the pixels as the sensor saw them: a portrait taken upright is 6 or 8.
+EXIF_ORIENTATIONS = {1: (False, 0), 2: (True, 0), 3: (False, 2), 4: (True, 2),
+                     5: (True, 1), 6: (False, 3), 7: (True, 3), 8: (False, 1)}
 #: What each photo ``render_photos`` makes varies, one condition per photo, in turn.
 PHOTO_CONDITIONS = (
     "plain",
@@ -86,14 +92,18 @@ def read_image(source: str | os.PathLike | np.ndarray, shorter_side: int | None 
     """Read an image file (PNG, JPEG, BMP, GIF) or array as grayscale float32 in [0, 1], shape (height, width).
 
     Arrays may be (h, w), (h, w, 1), (h, w, 3) or (h, w, 4), of uint8, uint16, bool or floats
-    in [0, 1]; transparent pixels count as white paper.
+    in [0, 1]; transparent pixels count as white paper. A JPEG is turned upright as its EXIF
+    Orientation says (``EXIF_ORIENTATIONS``), as a photo viewer shows it.
 
-    Copy along: ``_decode``, ``_white``, ``_shrink``, ``_to_gray``.
+    Copy along: ``_decode``, ``_max_pixel_value``, ``_shrink``, ``_to_gray``.
 
     Args:
         source: the file's path, or the image as an array.
         shorter_side: if given, first shrink the image (area averaging) so that its
             shorter side is at most this many pixels; a JPEG is decoded at about that size.
+
+    Returns:
+        The image as (height, width) float32 gray in [0, 1], upright.
 
     Raises:
         FileNotFoundError: for a missing file.
@@ -108,21 +118,27 @@ def read_image(source: str | os.PathLike | np.ndarray, shorter_side: int | None 
             raise FileNotFoundError(f"{path}: no such image file")
         return _to_gray(_shrink(_decode(path, shorter_side), shorter_side), name=str(path))
     array = np.asarray(source)
-    white = _white(array)
-    return _to_gray(_shrink(array, shorter_side) / np.float32(white), name="image")
+    max_value = _max_pixel_value(array)
+    return _to_gray(_shrink(array, shorter_side) / np.float32(max_value), name="image")
 
 
 def _decode(path: Path, shorter_side: int | None) -> np.ndarray:
-    """Decode an image file to float32 (h, w, channels) in [0, 1]; a large JPEG at 1/2, 1/4 or 1/8 of its size."""
+    """Decode an image file to float32 (h, w, channels) in [0, 1]; a large JPEG at 1/2, 1/4 or 1/8 of its size.
+
+    A JPEG is turned upright as its EXIF Orientation tag (0x0112), which Pillow reads, says; TensorFlow ignores it.
+    """
     content = path.read_bytes()
     try:
-        if shorter_side is not None and tf.io.is_jpeg(content):
-            ratio = int(min(tf.io.extract_jpeg_shape(content)[:2])) // shorter_side
-            ratio = max([r for r in (1, 2, 4, 8) if r <= ratio] or [1])
-            return tf.image.convert_image_dtype(tf.io.decode_jpeg(content, ratio=ratio), tf.float32).numpy()
-        return tf.io.decode_image(content, dtype=tf.float32, expand_animations=False).numpy()
+        if not tf.io.is_jpeg(content):
+            return tf.io.decode_image(content, dtype=tf.float32, expand_animations=False).numpy()
+        ratio = int(min(tf.io.extract_jpeg_shape(content)[:2])) // shorter_side if shorter_side else 1
+        ratio = max([r for r in (1, 2, 4, 8) if r <= ratio] or [1])
+        pixels = tf.image.convert_image_dtype(tf.io.decode_jpeg(content, ratio=ratio), tf.float32).numpy()
     except (tf.errors.InvalidArgumentError, ValueError) as error:
         raise ValueError(f"{path}: not an image TensorFlow can decode (PNG, JPEG, BMP or GIF)") from error
+    with Image.open(io.BytesIO(content)) as image:
+        mirror, turns = EXIF_ORIENTATIONS.get(image.getexif().get(0x0112), (False, 0))
+    return np.rot90(pixels[:, ::-1] if mirror else pixels, turns)
 
 
 def _shrink(pixels: np.ndarray, shorter_side: int | None) -> np.ndarray:
@@ -143,8 +159,11 @@ def _shrink(pixels: np.ndarray, shorter_side: int | None) -> np.ndarray:
     return shrunk if pixels.ndim == 3 else shrunk[..., 0]
 
 
-def _white(array: np.ndarray) -> int:
-    """Return the value of white in an image array (255 for uint8, 65535 for uint16, else 1), or raise ValueError."""
+def _max_pixel_value(array: np.ndarray) -> int:
+    """Return the largest pixel value an image array's type holds, white (255 for uint8, 65535 for uint16, else 1).
+
+    Raises ValueError for another type, or floats outside [0, 1].
+    """
     if array.dtype in (np.uint8, np.uint16):
         return np.iinfo(array.dtype).max
     if array.dtype == np.bool_:
@@ -179,52 +198,57 @@ def paper_brightness(ink: np.ndarray, window: int) -> np.ndarray:
 
     Copy along: ``_max_filter``.
 
+    Args:
+        ink: (h, w) gray pixels, the ink brighter than the paper.
+        window: the side of the square the minimum and maximum are taken over, in pixels.
+
+    Returns:
+        The paper's brightness under each pixel, (h, w) float32.
+
     >>> paper_brightness(np.array([[0.1, 0.9, 0.1, 0.2, 0.2]], np.float32), window=3).round(2)
     array([[0.1, 0.1, 0.1, 0.2, 0.2]], dtype=float32)
     """
-    eroded = -_max_filter(_max_filter(-ink, window, axis=0), window, axis=1)
-    return _max_filter(_max_filter(eroded, window, axis=0), window, axis=1)
+    eroded = -_max_filter(-ink, window)  # the minimum over each square
+    return _max_filter(eroded, window)
 
 
-def _max_filter(image: np.ndarray, window: int, axis: int) -> np.ndarray:
-    """The maximum over a centred ``window`` along one axis, as ``max_pool2d(padding="SAME")`` takes it.
+def _max_filter(image: np.ndarray, window: int) -> np.ndarray:
+    """The maximum of (h, w) pixels over a centred ``window`` square, as ``max_pool2d(padding="SAME")`` takes it; float32.
 
-    Each pass takes the maximum of two shifted copies, doubling the window, so a window of w costs log2(w) passes.
+    Down the columns, then along the rows. ``tf.nn.dilation2d`` gives the same to the bit, but made
+    ``prepare_image`` seven times slower on notebook 05's photos; ``max_pool2d`` and PIL's rank filters slower still.
 
-    Copy along: ``_slice``.
+    Copy along: ``_running_max``.
     """
+    return _running_max(_running_max(image.astype(np.float32), window).T, window).T
+
+
+def _running_max(image: np.ndarray, window: int) -> np.ndarray:
+    """The maximum over a centred ``window`` down each column: the maximum of two shifted copies, doubling the window."""
     before = (window - 1) // 2
-    padding = [(0, 0)] * image.ndim
-    padding[axis] = (before, window - 1 - before)
-    out = np.pad(image.astype(np.float32), padding, constant_values=-np.inf)
+    out = np.pad(image, ((before, window - 1 - before), (0, 0)), constant_values=-np.inf)
     span = 1
-    while span < window:
+    while span < window:  # a window of w costs log2(w) passes
         step = min(span, window - span)
-        length = out.shape[axis] - step
-        out = np.maximum(_slice(out, axis, 0, length), _slice(out, axis, step, length))
+        out = np.maximum(out[:-step], out[step:])
         span += step
     return out
 
 
-def _box_mean(image: np.ndarray, size: int, axis: int) -> np.ndarray:
-    """The mean over a centred window of odd ``size`` along one axis, of the pixels inside the image.
+def _box_mean(image: np.ndarray, size: int) -> np.ndarray:
+    """The mean of (h, w) pixels over a centred ``size`` square (odd), of the pixels inside the image.
 
-    Copy along: ``_slice``.
+    Copy along: ``_running_mean``.
     """
-    half = size // 2
-    padding = [(0, 0)] * image.ndim
-    padding[axis] = (half, half)
-    total, count = np.pad(image, padding), np.pad(np.ones_like(image), padding)
-    length = image.shape[axis]
-    return (sum(_slice(total, axis, offset, length) for offset in range(size))
-            / sum(_slice(count, axis, offset, length) for offset in range(size)))
+    return _running_mean(_running_mean(image, size).T, size).T
 
 
-def _slice(array: np.ndarray, axis: int, start: int, length: int) -> np.ndarray:
-    """``length`` entries of ``array`` from ``start`` along ``axis``, as a view."""
-    index = [slice(None)] * array.ndim
-    index[axis] = slice(start, start + length)
-    return array[tuple(index)]
+def _running_mean(image: np.ndarray, size: int) -> np.ndarray:
+    """The mean over a centred ``size`` down each column, of the pixels inside the image."""
+    half, length = size // 2, image.shape[0]
+    total, count = np.pad(image, ((half, half), (0, 0))), np.pad(np.ones_like(image), ((half, half), (0, 0)))
+    return (sum(total[offset:offset + length] for offset in range(size))
+            / sum(count[offset:offset + length] for offset in range(size)))
 
 
 def stroke_width(ink: np.ndarray) -> float:
@@ -232,6 +256,12 @@ def stroke_width(ink: np.ndarray) -> float:
 
     A stroke l pixels long and w wide covers l*w pixels inside an outline of about 2*l.
     Ink is what is brighter than half the brightest pixel.
+
+    Args:
+        ink: (h, w) pixels, the ink bright on black.
+
+    Returns:
+        The strokes' width in pixels; 0.0 for an image with no ink.
 
     >>> ink = np.zeros((30, 30), np.float32); ink[5:25, 10:14] = 1   # 20 long, 4 wide
     >>> round(stroke_width(ink), 2)
@@ -251,6 +281,14 @@ def even_strokes(digit: np.ndarray, box: int = 20, width: float = MNIST_STROKE_W
 
     Copy along: ``stroke_width``, ``_max_filter``.
 
+    Args:
+        digit: (h, w) pixels, the ink bright on black.
+        box: the side of the square the digit will be fitted into (``center_by_mass``'s ``box``).
+        width: the strokes' width wanted in that box, in pixels.
+
+    Returns:
+        The digit with even strokes, (h, w) float32.
+
     Raises:
         ValueError: if there is no ink.
 
@@ -267,10 +305,10 @@ def even_strokes(digit: np.ndarray, box: int = 20, width: float = MNIST_STROKE_W
     # Taking c pixels off the width also takes c off the length: solve (current - c) / (longer - c) = width / box.
     change = round((current - width * longer / box) / (1 - width / box))  # below 0: pixels to add
     change = int(min(change, current / 2))  # thinning by more than half would break strokes apart
-    if change > 0:
-        return -_max_filter(_max_filter(-digit, change + 1, axis=0), change + 1, axis=1)
-    if change < 0:
-        return _max_filter(_max_filter(digit, 1 - change, axis=0), 1 - change, axis=1)
+    if change > 0:  # a grey erosion: the minimum over each square change + 1 wide
+        return -_max_filter(-digit, change + 1)
+    if change < 0:  # a dilation: the maximum
+        return _max_filter(digit, 1 - change)
     return digit.astype(np.float32)
 
 
@@ -284,6 +322,12 @@ def ink_on_black(gray: np.ndarray) -> np.ndarray:
 
     Copy along: ``paper_brightness``, ``stroke_width``, ``_box_mean``.
 
+    Args:
+        gray: (h, w) gray pixels in [0, 1], as ``read_image`` gives them.
+
+    Returns:
+        The ink in [0, 1] on 0, (h, w) float32.
+
     Raises:
         ValueError: if no ink stands out from the paper.
 
@@ -295,7 +339,7 @@ def ink_on_black(gray: np.ndarray) -> np.ndarray:
     border = np.concatenate([gray[0], gray[-1], gray[:, 0], gray[:, -1]])
     inverted = gray if np.median(border) < 0.5 else 1 - gray
     blur = 2 * (min(gray.shape) // 200) + 1  # 1 (none) up to 200 px, 3 up to 400 px...: averages out sensor noise
-    smooth = _box_mean(_box_mean(inverted, blur, axis=0), blur, axis=1)
+    smooth = _box_mean(inverted, blur)
     base = max(3, min(gray.shape) // 6)
     strokes = stroke_width(smooth - float(np.median(smooth)))  # a first guess, before the paper is known
     wide = min(min(gray.shape), round(3 * strokes))  # an opening this wide leaves such strokes whole
@@ -317,6 +361,14 @@ def ink_on_black(gray: np.ndarray) -> np.ndarray:
 
 def center_by_mass(digit: np.ndarray, size: int = 28, box: int = 20) -> np.ndarray:
     """Fit bright-on-black ink into a ``box`` square, keeping its aspect, and centre its mass in a ``size`` square.
+
+    Args:
+        digit: (h, w) pixels, the ink bright on black.
+        size: the side of the square returned.
+        box: the side of the square the ink is fitted into.
+
+    Returns:
+        A (size, size) float32 array.
 
     Raises:
         ValueError: if there is no ink.
@@ -397,15 +449,77 @@ def _rotate_ink(ink: np.ndarray, degrees: float) -> np.ndarray:
 
 
 def _gaussian_blur(image: np.ndarray, sigma: float) -> np.ndarray:
-    """A Gaussian blur of (h, w, channels), separable, with reflected edges."""
+    """A Gaussian blur of (h, w, channels) 3 ``sigma`` wide each side, with reflected edges (keras' own pads with 0).
+
+    Blurred down the columns, then along the rows: the same blur as in one square kernel, many times faster.
+    """
     radius = max(1, int(3 * sigma))
-    taps = np.exp(-0.5 * (np.arange(-radius, radius + 1) / sigma) ** 2)
-    taps = (taps / taps.sum()).astype(np.float32)
-    out = image
-    for axis in (0, 1):
-        padded = np.pad(out, [(radius, radius) if a == axis else (0, 0) for a in range(3)], mode="reflect")
-        out = sum(w * np.take(padded, np.arange(i, i + out.shape[axis]), axis=axis) for i, w in enumerate(taps))
-    return out
+    out = np.pad(image, [(radius, radius), (radius, radius), (0, 0)], mode="reflect")
+    for size in ((2 * radius + 1, 1), (1, 2 * radius + 1)):
+        out = keras.ops.image.gaussian_blur(out, size, (sigma, sigma))
+    return keras.ops.convert_to_numpy(out)[radius:-radius, radius:-radius]
+
+
+def _place_ink(ink: np.ndarray, height: int, width: int, spread: float, rng: np.random.Generator) -> np.ndarray:
+    """Place square ink on a ``height`` x ``width`` page, up to ``spread`` of the page off centre; cut at its edges."""
+    size = len(ink)
+    top = int(np.clip((height - size) / 2 + rng.uniform(-spread, spread) * height,
+                      min(0, height - size), max(0, height - size)))
+    left = int(np.clip((width - size) / 2 + rng.uniform(-spread, spread) * width,
+                       min(0, width - size), max(0, width - size)))
+    coverage = np.zeros((height, width), np.float32)
+    rows = slice(max(top, 0), min(top + size, height))
+    cols = slice(max(left, 0), min(left + size, width))
+    coverage[rows, cols] = ink[rows.start - top : rows.stop - top, cols.start - left : cols.stop - left]
+    return coverage
+
+
+def _paper(height: int, width: int, condition: str, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    """The blank page as (height, width, 3) float32 RGB, printed lines and all, and the ink's colour."""
+    paper, ink_colour = np.array([0.93, 0.93, 0.91]), np.array([0.08, 0.08, 0.12])
+    if condition == "ink and paper colour":
+        paper = rng.choice([[0.98, 0.92, 0.5], [0.75, 0.85, 0.95], [0.95, 0.8, 0.8], [0.8, 0.8, 0.78]])
+        ink_colour = rng.choice([[0.1, 0.15, 0.55], [0.6, 0.1, 0.1], [0.1, 0.4, 0.15], [0.4, 0.4, 0.42]])
+    if condition == "light ink on dark":
+        paper = rng.choice([[0.16, 0.22, 0.19], [0.1, 0.1, 0.12]])
+        ink_colour = np.array([0.9, 0.9, 0.88])
+    image = np.ones((height, width, 3), np.float32) * np.asarray(paper, np.float32)
+    if condition in ("ruled lines", "grid"):  # printed lines under the ink
+        spacing = int(height * rng.uniform(0.12, 0.2))
+        line = np.array([0.55, 0.65, 0.85], np.float32)
+        thickness = max(1, height // 250)
+        offset = int(rng.integers(0, spacing))
+        for row in range(offset, height, spacing):
+            image[row : row + thickness] = line
+        if condition == "grid":
+            for col in range(offset, width, spacing):
+                image[:, col : col + thickness] = line
+    return image, np.asarray(ink_colour, np.float32)
+
+
+def _light_and_lens(image: np.ndarray, condition: str, rng: np.random.Generator) -> np.ndarray:
+    """What the light and the camera do to the page: uneven light, a shadow, blur or sensor noise, by the condition.
+
+    Copy along: ``_gaussian_blur``.
+    """
+    height, width = image.shape[:2]
+    if condition == "uneven light":  # light falling off across the page
+        angle = rng.uniform(0, 2 * np.pi)
+        y, x = np.mgrid[0:height, 0:width] / max(height, width)
+        gradient = (np.cos(angle) * x + np.sin(angle) * y)
+        gradient = (gradient - gradient.min()) / (np.ptp(gradient) or 1)
+        image = image * (1 - rng.uniform(0.35, 0.55) * gradient[..., None])
+    if condition == "shadow":  # a soft-edged shadow across part of the page, over the digit
+        angle = rng.uniform(0, 2 * np.pi)
+        y, x = np.mgrid[0:height, 0:width]
+        distance = np.cos(angle) * (x - width * rng.uniform(0.3, 0.7)) + np.sin(angle) * (y - height * rng.uniform(0.3, 0.7))
+        edge = 1 / (1 + np.exp(-distance / (height * 0.03)))
+        image = image * (1 - rng.uniform(0.35, 0.55) * edge[..., None])
+    if condition == "blur":
+        image = _gaussian_blur(image, sigma=height * rng.uniform(0.006, 0.012))
+    if condition == "sensor noise":
+        image = image + rng.normal(0, rng.uniform(0.06, 0.1), image.shape).astype(np.float32)
+    return image
 
 
 def render_photo(digit: np.ndarray, condition: str, rng: np.random.Generator) -> np.ndarray:
@@ -414,7 +528,7 @@ def render_photo(digit: np.ndarray, condition: str, rng: np.random.Generator) ->
     The digit is enlarged and written in solid ink on paper of a random size; the condition
     changes one thing, as real photos vary (see ``PHOTO_CONDITIONS``), at a strength drawn from ``rng``.
 
-    Copy along: ``_photo_ink``, ``_rotate_ink``, ``_gaussian_blur``.
+    Copy along: ``_photo_ink``, ``_rotate_ink``, ``_place_ink``, ``_paper``, ``_light_and_lens``.
 
     Args:
         digit: the (28, 28) uint8 MNIST image, ink bright on black.
@@ -444,57 +558,10 @@ def render_photo(digit: np.ndarray, condition: str, rng: np.random.Generator) ->
     ink = _photo_ink(digit, digit_size, width_factor)
     if condition == "rotation":
         ink = _rotate_ink(ink, rng.choice([-1, 1]) * rng.uniform(8, 15))
-
-    # Place the digit: centred up to a tenth of the frame, or far off centre.
-    spread = 0.3 if condition == "off centre" else 0.05
-    top = int(np.clip((height - digit_size) / 2 + rng.uniform(-spread, spread) * height,
-                      min(0, height - digit_size), max(0, height - digit_size)))
-    left = int(np.clip((width - digit_size) / 2 + rng.uniform(-spread, spread) * width,
-                       min(0, width - digit_size), max(0, width - digit_size)))
-    coverage = np.zeros((height, width), np.float32)
-    rows = slice(max(top, 0), min(top + digit_size, height))
-    cols = slice(max(left, 0), min(left + digit_size, width))
-    coverage[rows, cols] = ink[rows.start - top : rows.stop - top, cols.start - left : cols.stop - left]
-
-    paper, ink_colour = np.array([0.93, 0.93, 0.91]), np.array([0.08, 0.08, 0.12])
-    if condition == "ink and paper colour":
-        paper = rng.choice([[0.98, 0.92, 0.5], [0.75, 0.85, 0.95], [0.95, 0.8, 0.8], [0.8, 0.8, 0.78]])
-        ink_colour = rng.choice([[0.1, 0.15, 0.55], [0.6, 0.1, 0.1], [0.1, 0.4, 0.15], [0.4, 0.4, 0.42]])
-    if condition == "light ink on dark":
-        paper = rng.choice([[0.16, 0.22, 0.19], [0.1, 0.1, 0.12]])
-        ink_colour = np.array([0.9, 0.9, 0.88])
-    image = np.ones((height, width, 3), np.float32) * np.asarray(paper, np.float32)
-
-    if condition in ("ruled lines", "grid"):  # printed lines under the ink
-        spacing = int(height * rng.uniform(0.12, 0.2))
-        line = np.array([0.55, 0.65, 0.85], np.float32)
-        thickness = max(1, height // 250)
-        offset = int(rng.integers(0, spacing))
-        for row in range(offset, height, spacing):
-            image[row : row + thickness] = line
-        if condition == "grid":
-            for col in range(offset, width, spacing):
-                image[:, col : col + thickness] = line
-
-    image = image * (1 - coverage[..., None]) + np.asarray(ink_colour, np.float32) * coverage[..., None]
-
-    if condition == "uneven light":  # light falling off across the page
-        angle = rng.uniform(0, 2 * np.pi)
-        y, x = np.mgrid[0:height, 0:width] / max(height, width)
-        gradient = (np.cos(angle) * x + np.sin(angle) * y)
-        gradient = (gradient - gradient.min()) / (np.ptp(gradient) or 1)
-        image = image * (1 - rng.uniform(0.35, 0.55) * gradient[..., None])
-    if condition == "shadow":  # a soft-edged shadow across part of the page, over the digit
-        angle = rng.uniform(0, 2 * np.pi)
-        y, x = np.mgrid[0:height, 0:width]
-        distance = np.cos(angle) * (x - width * rng.uniform(0.3, 0.7)) + np.sin(angle) * (y - height * rng.uniform(0.3, 0.7))
-        edge = 1 / (1 + np.exp(-distance / (height * 0.03)))
-        image = image * (1 - rng.uniform(0.35, 0.55) * edge[..., None])
-    if condition == "blur":
-        image = _gaussian_blur(image, sigma=height * rng.uniform(0.006, 0.012))
-    if condition == "sensor noise":
-        image = image + rng.normal(0, rng.uniform(0.06, 0.1), image.shape).astype(np.float32)
-
+    # Placed centred up to a twentieth of the page each way, or far off centre.
+    coverage = _place_ink(ink, height, width, 0.3 if condition == "off centre" else 0.05, rng)[..., None]
+    image, ink_colour = _paper(height, width, condition, rng)
+    image = _light_and_lens(image * (1 - coverage) + ink_colour * coverage, condition, rng)
     photo = (np.clip(image, 0, 1) * 255).round().astype(np.uint8)
     if condition == "jpeg":
         photo = tf.io.decode_jpeg(tf.io.encode_jpeg(photo, quality=int(rng.integers(10, 25)))).numpy()

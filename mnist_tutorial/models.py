@@ -1,4 +1,4 @@
-"""Build the tutorials' Keras models: one MLP builder, notebook 05's convnet (and the classic one it replaced), a named recipe per tutorial.
+"""Build the tutorials' Keras models: one MLP builder, notebook 05's convnet, a named recipe per tutorial.
 
 A recipe records how a tutorial trained: preprocessing, layers, compile
 settings, epochs and batch size (what it reported is in ``results.TARGETS``).
@@ -137,35 +137,6 @@ def build_convnet(steps_per_epoch: int = 469, epochs: int = CONVNET_EPOCHS, name
     schedule = one_cycle(epochs * steps_per_epoch, peak=CONVNET_PEAK_LEARNING_RATE)
     model.compile(optimizer=keras.optimizers.Adam(schedule), loss="sparse_categorical_crossentropy",
                   metrics=["accuracy"], steps_per_execution=STEPS_PER_EXECUTION)
-    return model
-
-
-def build_classic_convnet(name: str = "classic_convnet") -> keras.Sequential:
-    """Build and compile the classic Keras MNIST convnet, the reference notebook 05's convnet replaced.
-
-    Conv2D 32 and 64 (3x3, relu), each with 2x2 max pooling, dropout 0.25, Dense 128 relu,
-    dropout 0.5, Dense 10 softmax; Adam at its constant default rate, 10 epochs at batch 128.
-
-    >>> build_classic_convnet().count_params()
-    225034
-    """
-    model = keras.Sequential(
-        [
-            keras.Input(shape=(28, 28, 1)),
-            keras.layers.Conv2D(32, 3, activation="relu", name="conv_1"),
-            keras.layers.MaxPooling2D(2, name="pool_1"),
-            keras.layers.Conv2D(64, 3, activation="relu", name="conv_2"),
-            keras.layers.MaxPooling2D(2, name="pool_2"),
-            keras.layers.Flatten(name="flatten"),
-            keras.layers.Dropout(0.25, name="dropout_1"),
-            keras.layers.Dense(128, activation="relu", name="hidden"),
-            keras.layers.Dropout(0.5, name="dropout_2"),
-            keras.layers.Dense(10, activation="softmax", name="output"),
-        ],
-        name=name,
-    )
-    model.compile(optimizer="adam", loss="sparse_categorical_crossentropy", metrics=["accuracy"],
-                  steps_per_execution=STEPS_PER_EXECUTION)
     return model
 
 

@@ -12,10 +12,10 @@ from dataclasses import asdict, dataclass
 COLUMNS = ("model", "params", "epochs", "train time", "accuracy", "tutorial", "check")
 
 
-def markdown_table(columns: tuple[str, ...], rows: list[list[str]]) -> str:
+def _markdown_table(columns: tuple[str, ...], rows: list[list[str]]) -> str:
     """Format rows of cells under ``columns`` as a Markdown table.
 
-    >>> print(markdown_table(("model", "check"), [["mlp", "pass"]]))
+    >>> print(_markdown_table(("model", "check"), [["mlp", "pass"]]))
     | model | check |
     | --- | --- |
     | mlp | pass |
@@ -131,17 +131,18 @@ class Result:
 class ResultsTable:
     """The results as a Markdown table: JupyterLab renders it, and the data rides in the output's metadata.
 
-    Copy along: ``Result``, ``markdown_table``.
+    Copy along: ``Result``, ``_markdown_table``.
 
-    >>> ResultsTable([]).results
-    []
+    >>> table = ResultsTable([Result("mlp", 118282, 3, 9.2, 0.9731, Target(0.9706, tolerance=0.005))])
+    >>> print(table._repr_mimebundle_()[1]["mnist_tutorial"]["results"][0]["accuracy"])
+    0.9731
     """
 
     def __init__(self, results: list[Result]) -> None:
         self.results = list(results)
 
     def __repr__(self) -> str:
-        return markdown_table(COLUMNS, [list(result.cells().values()) for result in self.results])
+        return _markdown_table(COLUMNS, [list(result.cells().values()) for result in self.results])
 
     def _repr_mimebundle_(self, include=None, exclude=None) -> tuple[dict, dict]:
         """IPython's rich display: the table as Markdown, the results as data for the runner."""

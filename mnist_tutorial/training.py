@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import statistics
 import time
+from collections.abc import Callable
 
 import keras
 import numpy as np
@@ -30,6 +31,13 @@ def set_seed(seed: int) -> None:
     tf.config.experimental.enable_op_determinism()
 
 
+def _check_positive_integers(**values: int) -> None:
+    """Raise ValueError naming the first of ``values`` that is not a positive integer (``True`` is not one)."""
+    for name, value in values.items():
+        if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value <= 0:
+            raise ValueError(f"{name} must be a positive integer, got {value!r}")
+
+
 def shuffled_batches(x: np.ndarray, y: np.ndarray, batch_size: int) -> tf.data.Dataset:
     """Return ``(x, y)`` as a ``tf.data`` pipeline that draws a new order every epoch, in batches.
 
@@ -48,13 +56,14 @@ def shuffled_batches(x: np.ndarray, y: np.ndarray, batch_size: int) -> tf.data.D
         ValueError: if ``x`` and ``y`` differ in length, ``x`` is empty or
             ``batch_size`` is not a positive integer.
 
+    Copy along: ``_check_positive_integers``.
+
     >>> keras.utils.set_random_seed(0)
     >>> data = shuffled_batches(np.arange(5), np.arange(5), batch_size=2)
     >>> [[int(v) for v in x] for x, _ in data], [[int(v) for v in x] for x, _ in data]
     ([[3, 0], [4, 1], [2]], [[4, 2], [3, 0], [1]])
     """
-    if isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)) or batch_size <= 0:
-        raise ValueError(f"batch_size must be a positive integer, got {batch_size!r}")
+    _check_positive_integers(batch_size=batch_size)
     lengths = [len(a) if np.ndim(a) else 0 for a in (x, y)]
     if lengths[0] == 0 or lengths[0] != lengths[1]:
         raise ValueError(f"x and y must hold the same, non-zero number of samples, got {lengths}")
@@ -101,30 +110,33 @@ class FusedRMSprop:
                 rho=self.rho, momentum=0.0, epsilon=self.epsilon, grad=gradient)
 
 
-def train_by_hand(
-    model: keras.Model,
-    x: np.ndarray,
-    y: np.ndarray,
-    epochs: int,
-    batch_size: int,
-    loss_fn: keras.losses.Loss,
-    optimizer: keras.optimizers.Optimizer,
-    metric: keras.metrics.Metric,
-) -> dict[str, list[float]]:
-    """Train ``model`` as ``fit`` does on ``shuffled_batches``, in a loop written by hand: one graph call per epoch.
+def _training_tensors(x: np.ndarray, y: np.ndarray, epochs: int, batch_size: int) -> tuple[tf.Tensor, tf.Tensor, int]:
+    """Return ``x`` and ``y`` as tensors and their number of samples, after checking what ``train_by_hand`` is given.
 
-    Each epoch draws a new order of the samples, the very orders a loop over ``shuffled_batches``
-    draws after the same seed (``tf.data`` shuffles indices as it shuffles images), and one
-    ``tf.function`` runs every batch's step. With ``keras.optimizers.RMSprop()`` its first epoch
-    learns the weights ``fit``'s first epoch learns, to the last bit (later epochs differ: ``fit``
-    trains on every other order the dataset draws). Notebook 06 builds it stage by stage.
+    Copy along: ``_check_positive_integers``.
+
+    Raises:
+        ValueError: if ``x`` and ``y`` differ in length or are empty, or ``epochs`` or ``batch_size`` is not a
+            positive integer.
+    """
+    _check_positive_integers(epochs=epochs, batch_size=batch_size)
+    num_samples = len(x) if np.ndim(x) else 0
+    if num_samples == 0 or num_samples != (len(y) if np.ndim(y) else 0):
+        raise ValueError(f"x and y must hold the same, non-zero number of samples, got {np.shape(x)} and {np.shape(y)}")
+    return tf.constant(x), tf.constant(y), num_samples
+
+
+def train_by_hand(model: keras.Model, x: np.ndarray, y: np.ndarray, epochs: int, batch_size: int, loss_fn: keras.losses.Loss,
+                  optimizer: keras.optimizers.Optimizer, metric: keras.metrics.Metric) -> dict[str, list[float]]:
+    """Train ``model`` as ``fit`` does on ``shuffled_batches``, in the loop notebook 06 writes by hand: one graph call per epoch.
+
+    Each epoch's order is the one ``shuffled_batches`` draws; with ``RMSprop()``, epoch 1 learns ``fit``'s weights bit for bit.
+    Copy along: ``_training_tensors``.
 
     Args:
         model: a Keras model, built.
-        x: the inputs, one sample per row.
-        y: the targets, as many as ``x`` has samples.
-        epochs: passes over the data.
-        batch_size: samples per step; the last batch holds the rest.
+        x, y: the inputs, one sample per row, and as many targets.
+        epochs, batch_size: passes over the data, and samples per step (the last batch holds the rest).
         loss_fn: the loss, such as ``keras.losses.CategoricalCrossentropy()``.
         optimizer: anything with ``apply(gradients, variables)``: a Keras optimizer, or ``FusedRMSprop``.
         metric: tracked on the training batches, such as ``keras.metrics.CategoricalAccuracy()``.
@@ -133,23 +145,14 @@ def train_by_hand(
         ``{"loss": [...], metric name: [...]}``, one value per epoch, like ``fit``'s ``history.history``.
 
     Raises:
-        ValueError: unless ``x`` and ``y`` hold the same, non-zero number of samples and
-            ``epochs`` and ``batch_size`` are positive integers.
+        ValueError: if ``x`` and ``y`` differ in length or are empty, or ``epochs`` or ``batch_size`` is not a positive integer.
 
     >>> model = keras.Sequential([keras.Input((2,)), keras.layers.Dense(2, activation="softmax")])
-    >>> history = train_by_hand(model, np.eye(2, dtype="float32"), np.array([0, 1]), epochs=3, batch_size=1,
-    ...                         loss_fn=keras.losses.SparseCategoricalCrossentropy(),
-    ...                         optimizer=keras.optimizers.RMSprop(), metric=keras.metrics.SparseCategoricalAccuracy())
-    >>> sorted(history), len(history["loss"])
-    (['loss', 'sparse_categorical_accuracy'], 3)
+    >>> train_by_hand(model, np.eye(2, dtype="float32"), np.array([0, 1]), 3, 1, keras.losses.SparseCategoricalCrossentropy(),
+    ...               keras.optimizers.RMSprop(), keras.metrics.SparseCategoricalAccuracy(name="accuracy")).keys()
+    dict_keys(['loss', 'accuracy'])
     """
-    for name, value in (("epochs", epochs), ("batch_size", batch_size)):
-        if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value <= 0:
-            raise ValueError(f"{name} must be a positive integer, got {value!r}")
-    num_samples = len(x) if np.ndim(x) else 0
-    if num_samples == 0 or num_samples != (len(y) if np.ndim(y) else 0):
-        raise ValueError(f"x and y must hold the same, non-zero number of samples, got {np.shape(x)} and {np.shape(y)}")
-    x, y = tf.constant(x), tf.constant(y)
+    x, y, num_samples = _training_tensors(x, y, epochs, batch_size)
     orders = tf.data.Dataset.range(num_samples).shuffle(num_samples).batch(num_samples)
     mean_loss = keras.metrics.Mean()
 
@@ -165,7 +168,6 @@ def train_by_hand(
             optimizer.apply(gradients, model.trainable_variables)
             mean_loss.update_state(loss, sample_weight=tf.shape(x_batch)[0])
             metric.update_state(y_batch, predictions)
-
     history: dict[str, list[float]] = {"loss": [], metric.name: []}
     for _ in range(epochs):
         mean_loss.reset_state()
@@ -176,65 +178,60 @@ def train_by_hand(
     return history
 
 
+def _median_seconds(run: Callable[[], object], repeats: int) -> float:
+    """Call ``run`` once to warm up, then ``repeats`` times, and return the median of those calls' seconds."""
+    run()
+    seconds = []
+    for _ in range(repeats):
+        began = time.perf_counter()
+        run()
+        seconds.append(time.perf_counter() - began)
+    return statistics.median(seconds)
+
+
 def matmul_peak(size: int = 4096, repeats: int = 5) -> float:
     """Return this machine's matrix-product speed in FLOP/s: the median of ``repeats`` float32 products in NumPy.
 
     A product of two ``size`` x ``size`` matrices costs ``2 * size**3`` floating-point operations.
 
+    Copy along: ``_median_seconds``.
+
+    Args:
+        size: the matrices' side.
+        repeats: the products timed, after one that warms up.
+
+    Returns:
+        Floating-point operations per second.
+
     Raises:
         ValueError: unless ``size`` and ``repeats`` are positive.
 
-    >>> matmul_peak(size=64, repeats=1) > 0
-    True
+    >>> flop_per_epoch = 2 * (2 * 784 * 512 + 3 * 512 * 10) * 60_000  # notebook 02's net: its products in an epoch
+    >>> print(f"{flop_per_epoch / 1e9:.1f} GFLOP, {flop_per_epoch / matmul_peak(size=512, repeats=3):.2f} s at that speed")
+    98.2 GFLOP, ... s at that speed
     """
     if size <= 0 or repeats <= 0:
         raise ValueError(f"size and repeats must be positive, got {size} and {repeats}")
     a, b = (np.random.default_rng(seed).random((size, size), dtype=np.float32) for seed in (0, 1))
-    a @ b  # warm up
-    seconds = []
-    for _ in range(repeats):
-        began = time.perf_counter()
-        a @ b
-        seconds.append(time.perf_counter() - began)
-    return 2 * size**3 / statistics.median(seconds)
+    return 2 * size**3 / _median_seconds(lambda: a @ b, repeats)
 
 
-def step_matmul_peak(model: keras.Model, batch_size: int = 128, steps: int = 100, repeats: int = 5) -> float:
-    """Return TensorFlow's matrix-product speed in FLOP/s at the shapes of a dense model's training step.
-
-    Each step runs the products a training step of ``model`` runs, and nothing else: ``a @ w``
-    forward through every layer, then backward ``a.T @ d`` (the gradient of each layer's weights)
-    and ``d @ w.T`` (the gradient of each layer's input, but the first's), on random float32
-    data, with the model's kernel shapes (its weights are not used). ``steps`` steps run in one
-    graph call; the result is the median of ``repeats`` calls, after one that traces.
-
-    Copy along: ``multiply_adds``, from the models module.
-
-    Args:
-        model: a built model whose weighted layers are ``Dense`` layers, such as notebook 02's.
-        batch_size: the rows of each step's input.
-        steps: the steps per call.
-        repeats: the calls timed.
-
-    Returns:
-        Floating-point operations per second: 2 for each of ``multiply_adds(model, training=True)``, per row.
-
-    Raises:
-        ValueError: unless the model's weighted layers are all ``Dense`` (one or more) and
-            ``batch_size``, ``steps`` and ``repeats`` are positive integers.
-
-    >>> model = keras.Sequential([keras.Input((64,)), keras.layers.Dense(32), keras.layers.Dense(10)])
-    >>> step_matmul_peak(model, batch_size=16, steps=2, repeats=1) > 0
-    True
-    """
-    for name, value in (("batch_size", batch_size), ("steps", steps), ("repeats", repeats)):
-        if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value <= 0:
-            raise ValueError(f"{name} must be a positive integer, got {value!r}")
+def _dense_kernel_shapes(model: keras.Model) -> list[tuple[int, ...]]:
+    """Return the kernel shapes of the model's weighted layers, or raise ValueError unless all are ``Dense`` (one or more)."""
     weighted = [layer for layer in model.layers if layer.weights]
     if not weighted or not all(isinstance(layer, keras.layers.Dense) for layer in weighted):
         raise ValueError(f"need a model whose weighted layers are all Dense, got "
                          f"{[type(layer).__name__ for layer in weighted]}")
-    shapes = [tuple(layer.kernel.shape) for layer in weighted]
+    return [tuple(layer.kernel.shape) for layer in weighted]
+
+
+def _training_products(shapes: list[tuple[int, ...]], batch_size: int, steps: int) -> Callable[[], tf.Tensor]:
+    """Return a graph function that runs ``steps`` training steps' matrix products, and nothing else, on random data.
+
+    Each step runs ``a @ w`` forward through kernels of these shapes, then backward ``a.T @ d`` (the gradient
+    of each kernel) and ``d @ w.T`` (the gradient of each layer's input, but the first's). The function
+    returns a sum over the products, so that none of them is left out of the graph.
+    """
     xs = tf.random.stateless_uniform((steps, batch_size, shapes[0][0]), seed=(0, 0))
     kernels = [tf.random.stateless_uniform(shape, seed=(0, k + 1), maxval=0.01) for k, shape in enumerate(shapes)]
 
@@ -252,13 +249,44 @@ def step_matmul_peak(model: keras.Model, batch_size: int = 128, steps: int = 100
                     d = d @ tf.transpose(kernels[k])
         return total
 
-    run()
-    seconds = []
-    for _ in range(repeats):
-        began = time.perf_counter()
-        run().numpy()
-        seconds.append(time.perf_counter() - began)
-    return 2 * multiply_adds(model, training=True) * batch_size * steps / statistics.median(seconds)
+    return run
+
+
+def step_matmul_peak(model: keras.Model, batch_size: int = 128, steps: int = 100, repeats: int = 5) -> float:
+    """Return TensorFlow's matrix-product speed in FLOP/s at the shapes of a dense model's training step.
+
+    Each step runs the products a training step of ``model`` runs, and nothing else: ``a @ w``
+    forward through every layer, then backward ``a.T @ d`` (the gradient of each layer's weights)
+    and ``d @ w.T`` (the gradient of each layer's input, but the first's), on random float32
+    data, with the model's kernel shapes (its weights are not used). ``steps`` steps run in one
+    graph call; the result is the median of ``repeats`` calls, after one that traces.
+
+    Copy along: ``multiply_adds``, from the models module; ``_check_positive_integers``, ``_dense_kernel_shapes``,
+    ``_training_products``, ``_median_seconds``.
+
+    Args:
+        model: a built model whose weighted layers are ``Dense`` layers, such as notebook 02's.
+        batch_size: the rows of each step's input.
+        steps: the steps per call.
+        repeats: the calls timed.
+
+    Returns:
+        Floating-point operations per second: 2 for each of ``multiply_adds(model, training=True)``, per row.
+
+    Raises:
+        ValueError: unless the model's weighted layers are all ``Dense`` (one or more) and
+            ``batch_size``, ``steps`` and ``repeats`` are positive integers.
+
+    >>> model = keras.Sequential([keras.Input((784,)), keras.layers.Dense(512), keras.layers.Dense(10)])
+    >>> flop_per_step = 2 * multiply_adds(model, training=True) * 128  # notebook 02's net, at batch 128
+    >>> print(f"{flop_per_step / 1e6:.0f} MFLOP a step, "
+    ...       f"{flop_per_step / step_matmul_peak(model, steps=2, repeats=1) * 1e3:.2f} ms at that speed")
+    209 MFLOP a step, ... ms at that speed
+    """
+    _check_positive_integers(batch_size=batch_size, steps=steps, repeats=repeats)
+    run = _training_products(_dense_kernel_shapes(model), batch_size, steps)
+    seconds = _median_seconds(lambda: run().numpy(), repeats)
+    return 2 * multiply_adds(model, training=True) * batch_size * steps / seconds
 
 
 def evaluate(model: keras.Model, x: np.ndarray, y: np.ndarray) -> dict[str, float]:
@@ -276,9 +304,10 @@ def evaluate(model: keras.Model, x: np.ndarray, y: np.ndarray) -> dict[str, floa
 def predict_classes(model: keras.Model, x: np.ndarray) -> np.ndarray:
     """Return the most probable digit for each input, ``argmax`` of ``model.predict``.
 
-    >>> model = keras.Sequential([keras.Input((2,)), keras.layers.Dense(10, activation="softmax")])
-    >>> predict_classes(model, np.zeros((3, 2))).shape
-    (3,)
+    >>> model = keras.Sequential([keras.Input((2,)), keras.layers.Dense(2, activation="softmax")])
+    >>> model.set_weights([np.eye(2), np.zeros(2)])  # class 0 for a larger first input, class 1 otherwise
+    >>> predict_classes(model, np.array([[5.0, 0.0], [0.0, 5.0], [1.0, 3.0]]))
+    array([0, 1, 1])
     """
     return np.argmax(model.predict(x, batch_size=1000, verbose=0), axis=1)
 
@@ -323,20 +352,3 @@ def misclassified(y_true: np.ndarray, y_pred: np.ndarray) -> np.ndarray:
     """
     y_true, y_pred = _check_labels(y_true, y_pred)
     return np.flatnonzero(y_true != y_pred)
-
-
-def top_k(probabilities: np.ndarray, k: int = 3) -> tuple[np.ndarray, np.ndarray]:
-    """Return the ``k`` most probable classes and their probabilities, most probable first (``tf.math.top_k``).
-
-    Raises:
-        ValueError: unless ``probabilities`` is one row or a batch of rows, and 1 <= k <= classes.
-
-    >>> classes, probs = top_k(np.array([0.1, 0.7, 0.2]), k=2)
-    >>> classes, probs.round(2)
-    (array([1, 2], dtype=int32), array([0.7, 0.2]))
-    """
-    probabilities = np.asarray(probabilities)
-    if probabilities.ndim not in (1, 2) or not 1 <= k <= probabilities.shape[-1]:
-        raise ValueError(f"need 1 <= k <= number of classes, got k={k} for shape {probabilities.shape}")
-    values, classes = tf.math.top_k(probabilities, k=k)
-    return classes.numpy(), values.numpy()

@@ -1,13 +1,25 @@
-"""The training benchmark's peers: a peer that is missing or fails is skipped with its reason, and the lines go on."""
+"""The benchmarks: the training benchmark's peers (a peer that is missing or fails is skipped with its reason, and
+the lines go on), and the classic convnet that notebook 05's replaced, kept as their reference."""
 
 import importlib.util
+import os
 import sys
 from pathlib import Path
 
 import pytest
 
+from mnist_tutorial.models import multiply_adds
+
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
+_ENVIRON = dict(os.environ)
 import bench_training  # noqa: E402
+import choose_convnet  # noqa: E402
+
+# The scripts' preamble (_environment.py) sets TensorFlow's environment for their own process. This process
+# imported TensorFlow before it, so put the environment back: the subprocesses other tests start must compute
+# as this process does (test_training's bit-identical test compares the two).
+os.environ.clear()
+os.environ.update(_ENVIRON)
 
 
 def test_a_peer_that_is_not_installed_is_skipped_with_what_to_install(monkeypatch):
@@ -51,3 +63,12 @@ def test_the_peers_line_names_the_fastest_peer_of_the_dense_net(median, line):
 ])
 def test_a_figure_below_the_limit_is_named(multiples, line):
     assert bench_training.below_limit(multiples) == line
+
+
+def test_the_classic_convnet_is_kept_as_the_reference():
+    model = choose_convnet.build_classic_convnet()
+    assert [layer.name for layer in model.layers] == [
+        "conv_1", "pool_1", "conv_2", "pool_2", "flatten", "dropout_1", "hidden", "dropout_2", "output"]
+    assert model.get_layer("conv_2").output.shape == (None, 11, 11, 64)
+    assert model.count_params() == 225_034
+    assert multiply_adds(model) == 26 * 26 * 9 * 32 + 11 * 11 * 288 * 64 + 1600 * 128 + 128 * 10

@@ -184,12 +184,12 @@ def test_a_copied_helper_passes_its_own_doctest(module_name, name, monkeypatch, 
 
 
 def test_a_line_that_leaves_out_a_helper_of_a_helper_is_caught(monkeypatch, tmp_path):
-    # paper_brightness needs _max_filter, which needs _slice: only _max_filter's own line names _slice.
+    # prepare_image needs read_image, which needs _to_gray: only read_image's own line names _to_gray.
     # Without that line, a student's copy fails on the name, as the copy made here does.
-    def without_slice(obj):
-        return declared(obj) - {"_slice"}
+    def without_to_gray(obj):
+        return declared(obj) - {"_to_gray"}
 
-    student = copy_and_import("images", "paper_brightness", tmp_path, monkeypatch, lines=without_slice)
-    with pytest.raises(NameError, match="_slice"):
-        student.paper_brightness(np.zeros((3, 3), np.float32), window=3)
-    assert "_slice" in student_file(MODULES["images"], "paper_brightness")[0]
+    student = copy_and_import("images", "prepare_image", tmp_path, monkeypatch, lines=without_to_gray)
+    with pytest.raises(NameError, match="_to_gray"):
+        student.prepare_image(np.zeros((3, 3), np.uint8))
+    assert "def _to_gray(" in student_file(MODULES["images"], "prepare_image")[0]

@@ -15,7 +15,9 @@ import numpy as np
 import pytest
 
 from mnist_tutorial import data
-from mnist_tutorial.data import IDX_NAMES, idx_bytes, load_folder, load_mnist, load_npz, parse_idx, read_idx
+from mnist_tutorial.data import IDX_NAMES, load_mnist
+
+idx_bytes = data._idx_bytes  # the loader's IDX encoder, the inverse of its parser: it writes the test files
 
 RNG = np.random.default_rng(0)
 
@@ -51,7 +53,7 @@ def folder_snapshot(folder: Path) -> dict[str, str]:
 
 def test_idx_round_trip_keeps_shape_values_and_is_writable():
     images = small_split(3)[0]
-    parsed = parse_idx(idx_bytes(images))
+    parsed = data._parse_idx(idx_bytes(images))
     assert parsed.shape == (3, 28, 28) and parsed.dtype == np.uint8
     np.testing.assert_array_equal(parsed, images)
     parsed[0, 0, 0] = 1  # like keras.datasets.mnist, the arrays are writable
@@ -71,7 +73,7 @@ def test_idx_round_trip_keeps_shape_values_and_is_writable():
 )
 def test_parse_idx_rejects_bad_content_naming_the_file(content, message):
     with pytest.raises(ValueError, match="labels.idx: ") as error:
-        parse_idx(content, name="labels.idx")
+        data._parse_idx(content, name="labels.idx")
     assert message in str(error.value)
 
 
@@ -79,48 +81,48 @@ def test_read_idx_reads_gzip_and_plain_alike(tmp_path):
     labels = np.array([5, 0, 4, 1, 9], dtype=np.uint8)
     (tmp_path / "a").write_bytes(idx_bytes(labels))
     (tmp_path / "a.gz").write_bytes(gzip.compress(idx_bytes(labels)))
-    np.testing.assert_array_equal(read_idx(tmp_path / "a"), labels)
-    np.testing.assert_array_equal(read_idx(tmp_path / "a.gz"), labels)
+    np.testing.assert_array_equal(data._read_idx(tmp_path / "a"), labels)
+    np.testing.assert_array_equal(data._read_idx(tmp_path / "a.gz"), labels)
 
 
 def test_read_idx_checks_the_md5_of_the_decompressed_content(tmp_path):
     content = idx_bytes(np.array([1, 2, 3], dtype=np.uint8))
     path = tmp_path / "labels.gz"
     path.write_bytes(gzip.compress(content))
-    assert read_idx(path, hashlib.md5(content).hexdigest()).tolist() == [1, 2, 3]
+    assert data._read_idx(path, hashlib.md5(content).hexdigest()).tolist() == [1, 2, 3]
     with pytest.raises(ValueError, match=f"{path}: checksum mismatch, the decompressed content has MD5"):
-        read_idx(path, "0" * 32)
+        data._read_idx(path, "0" * 32)
 
 
 def test_read_idx_rejects_truncated_gzip(tmp_path):
     path = tmp_path / "train-labels-idx1-ubyte.gz"
     path.write_bytes(gzip.compress(idx_bytes(np.arange(200, dtype=np.uint8) % 10))[:-12])
     with pytest.raises(ValueError, match=f"{path}: not a valid gzip file, it is truncated or corrupt"):
-        read_idx(path)
+        data._read_idx(path)
 
 
 def test_read_idx_missing_file(tmp_path):
     with pytest.raises(FileNotFoundError, match="nothing-here: no such file"):
-        read_idx(tmp_path / "nothing-here")
+        data._read_idx(tmp_path / "nothing-here")
 
 
 # --- Folders ---------------------------------------------------------------------------------
 
 
 @pytest.mark.parametrize("gz", [True, False])
-def test_load_folder_returns_keras_layout(tmp_path, gz):
+def test_a_folder_loads_in_keras_layout(tmp_path, gz):
     arrays = write_idx_folder(tmp_path, gz=gz)
-    (x_train, y_train), (x_test, y_test) = load_folder(tmp_path, verify=False)
+    (x_train, y_train), (x_test, y_test) = load_mnist(tmp_path, verify=False)
     for key, loaded in zip(IDX_NAMES, (x_train, y_train, x_test, y_test)):
         np.testing.assert_array_equal(loaded, arrays[key])
         assert loaded.dtype == np.uint8
     assert x_train.shape == (6, 28, 28) and y_test.shape == (4,)
 
 
-def test_load_folder_verifies_by_default(tmp_path):
+def test_a_folder_is_verified_by_default(tmp_path):
     write_idx_folder(tmp_path)
     with pytest.raises(ValueError, match="train-images-idx3-ubyte.gz: checksum mismatch"):
-        load_folder(tmp_path)
+        load_mnist(tmp_path)
 
 
 def test_missing_folder(tmp_path):
@@ -187,14 +189,14 @@ def test_unreadable_npz(tmp_path):
     path = tmp_path / "mnist.npz"
     path.write_bytes(b"PK\x03\x04 this is not a zip archive")
     with pytest.raises(ValueError, match=f"{path}: unreadable npz file"):
-        load_npz(path)
+        load_mnist(tmp_path)
 
 
 def test_npz_without_the_mnist_arrays(tmp_path):
     path = tmp_path / "mnist.npz"
     path.write_bytes(npz_bytes({"x_train": np.zeros((1, 28, 28), np.uint8)}))
     with pytest.raises(ValueError, match=f"{path}: not an MNIST npz, it lacks the arrays y_train, x_test, y_test"):
-        load_npz(path)
+        load_mnist(tmp_path)
 
 
 def test_npz_of_wrong_dtype(tmp_path):
@@ -203,14 +205,14 @@ def test_npz_of_wrong_dtype(tmp_path):
     path = tmp_path / "mnist.npz"
     path.write_bytes(npz_bytes(arrays))
     with pytest.raises(ValueError, match="array x_test has dtype float32, expected uint8"):
-        load_npz(path, verify=False)
+        load_mnist(tmp_path, verify=False)
 
 
 def test_npz_checksum_mismatch(tmp_path):
     path = tmp_path / "mnist.npz"
     path.write_bytes(npz_bytes(write_idx_folder(tmp_path / "idx")))
     with pytest.raises(ValueError, match=f"{path}: checksum mismatch in array x_train"):
-        load_npz(path)
+        load_mnist(tmp_path)
 
 
 # --- The Keras cache and the download --------------------------------------------------------
@@ -222,10 +224,6 @@ def keras_home(tmp_path, monkeypatch) -> Path:
     monkeypatch.delenv("FASHION_MNIST_DATA_DIR", raising=False)
     monkeypatch.setenv("KERAS_HOME", str(tmp_path / "keras"))
     return tmp_path / "keras" / "datasets"
-
-
-def test_keras_cache_honours_keras_home(keras_home):
-    assert data.keras_cache_path() == keras_home / "mnist.npz"
 
 
 def test_cached_npz_is_used_without_a_download(keras_home, local_server):
@@ -273,7 +271,7 @@ def test_download_never_overwrites_a_good_cache_with_a_bad_file(keras_home, loca
     (keras_home / "mnist.npz").write_bytes(good)
     url = local_server.serve("/mnist.npz", b"bad")
     with pytest.raises(ValueError):
-        data.download(data.MNIST, keras_home / "mnist.npz", origin=url, file_hash="0" * 64)
+        data._download(data.MNIST, keras_home / "mnist.npz", origin=url, file_hash="0" * 64)
     assert (keras_home / "mnist.npz").read_bytes() == good
     assert os.listdir(keras_home) == ["mnist.npz"]
 
@@ -361,7 +359,7 @@ def test_every_malformed_idx_file_is_named(tmp_path, fault, gz):
     content = content(arrays)
     spoilt.write_bytes(gzip.compress(content) if gz and fault in IDX_FAULTS else content)
     with pytest.raises(ValueError) as error:
-        load_folder(tmp_path, verify=False)
+        load_mnist(tmp_path, verify=False)
     assert str(spoilt) in str(error.value) and message in str(error.value)
 
 
@@ -420,7 +418,7 @@ def test_every_malformed_npz_is_named(tmp_path, fault):
     path = tmp_path / "mnist.npz"
     path.write_bytes(content(arrays))
     with pytest.raises(ValueError) as error:
-        load_folder(tmp_path, verify=False)
+        load_mnist(tmp_path, verify=False)
     assert str(path) in str(error.value) and message in str(error.value)
 
 
@@ -440,6 +438,7 @@ def test_official_fashion_files_facts(fashion):
     assert data.FASHION_MNIST.class_names[9] == "Ankle boot" and len(data.FASHION_MNIST.class_names) == 10
 
 
+@pytest.mark.slow
 def test_fashion_loads_exactly_what_keras_load_data_returns(fashion, fashion_dir, tmp_path):
     """Keras' loader reads its cache folder of .gz files (it checks no hash, so nothing is downloaded)."""
     cache = tmp_path / "keras" / "datasets" / "fashion-mnist"
@@ -461,7 +460,7 @@ def test_fashion_loads_exactly_what_keras_load_data_returns(fashion, fashion_dir
 
 def test_fashion_is_checked_against_its_own_checksums(fashion_dir, mnist_dir):
     with pytest.raises(ValueError, match="train-images-idx3-ubyte.gz: checksum mismatch"):
-        load_folder(fashion_dir)  # MNIST's checksums
+        load_mnist(fashion_dir)  # MNIST's checksums
     with pytest.raises(ValueError, match="train-images-idx3-ubyte.gz: checksum mismatch"):
         data.load_fashion_mnist(mnist_dir)
     with pytest.raises(FileNotFoundError, match="Fashion-MNIST data folder /no/such does not exist"):

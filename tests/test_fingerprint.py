@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -18,12 +19,13 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 @pytest.fixture(scope="module")
-def here() -> str:
-    return fingerprint.fingerprint()
+def here(machine_fingerprint) -> str:
+    return machine_fingerprint
 
 
+@pytest.mark.slow
 def test_the_fingerprint_is_the_same_in_two_fresh_processes_and_under_the_notebooks_settings(here):
-    assert len(here) == fingerprint.DIGITS and int(here, 16) >= 0
+    assert len(here) == fingerprint.HEX_DIGITS and int(here, 16) >= 0
     assert fingerprint.fingerprint() == here
     preset = {**os.environ, **fingerprint.NOTEBOOK_ENVIRONMENT}  # as a kernel has them after a notebook's first cell
     run = subprocess.run([sys.executable, "-m", "mnist_tutorial.tools.fingerprint"], env=preset, capture_output=True,
@@ -39,16 +41,38 @@ def test_a_fingerprint_that_cannot_be_computed_says_why(tmp_path):
         fingerprint.fingerprint(str(python))
 
 
-def test_the_instruction_set_is_named():
-    cpuinfo = Path("/proc/cpuinfo").read_text() if Path("/proc/cpuinfo").exists() else ""
-    expected = "AVX-512" if " avx512f" in cpuinfo else "AVX2" if " avx2" in cpuinfo else None
-    assert expected is None or fingerprint.instruction_set() == expected
+# The flags lines of /proc/cpuinfo, shortened: an AVX-512 EPYC (Zen 4), an AVX2 one (Zen 2), and older x86 CPUs.
+CPU_FLAGS = {
+    "AVX-512": "fpu vme sse sse2 ssse3 sse4_1 sse4_2 avx f16c avx2 bmi2 avx512f avx512dq avx512cd avx512bw avx512vl",
+    "AVX2": "fpu vme sse sse2 ssse3 sse4_1 sse4_2 avx f16c avx2 bmi2 sha_ni",
+    "AVX": "fpu vme sse sse2 ssse3 sse4_1 sse4_2 avx",
+    "SSE4.2": "fpu vme sse sse2 ssse3 sse4_1 sse4_2",
+}
 
 
-@pytest.fixture
-def committed(tmp_path, here) -> Path:
+@pytest.mark.parametrize("expected", CPU_FLAGS)
+def test_the_instruction_set_is_the_widest_in_the_cpus_flags(expected):
+    cpuinfo = "".join(f"processor\t: {n}\nvendor_id\t: AuthenticAMD\nflags\t\t: {CPU_FLAGS[expected]}\n\n"
+                      for n in range(2))
+    assert fingerprint.instruction_set(cpuinfo) == expected
+
+
+def test_the_instruction_set_of_a_cpu_with_neither_flag_is_the_machines_name(monkeypatch):
+    monkeypatch.setattr("platform.machine", lambda: "aarch64")
+    arm = "processor\t: 0\nBogoMIPS\t: 50.00\nFeatures\t: fp asimd evtstrm aes pmull sha1 sha2 crc32\n"
+    assert fingerprint.instruction_set(arm) == "aarch64"
+    assert fingerprint.instruction_set("") == "aarch64"
+
+
+def fresh_copy(series_folder: Path, tmp_path: Path) -> Path:
+    """A copy of an executed series for one test, which may change it: each series is executed once per module."""
+    return Path(shutil.copytree(series_folder, tmp_path / "notebooks"))
+
+
+@pytest.fixture(scope="module")
+def committed_series(tmp_path_factory, here) -> Path:
     """A one-notebook series executed by the runner, with this machine's fingerprint recorded beside it."""
-    folder = tmp_path / "notebooks"
+    folder = tmp_path_factory.mktemp("committed") / "notebooks"
     folder.mkdir()
     cells = [new_markdown_cell("# test"), new_code_cell("print(6 * 7)"), new_code_cell("print('done')")]
     nbformat.write(new_notebook(cells=cells, metadata={"kernelspec": {"name": "python3", "display_name": "Python 3",
@@ -56,6 +80,11 @@ def committed(tmp_path, here) -> Path:
     series.run_series(folder, log=lambda *a, **k: None)
     (folder / "machine.json").write_text(json.dumps({"fingerprint": here, "instruction_set": "test"}))
     return folder
+
+
+@pytest.fixture
+def committed(committed_series, tmp_path) -> Path:
+    return fresh_copy(committed_series, tmp_path)
 
 
 def pytest_on(folder: Path, *options: str) -> subprocess.CompletedProcess:
@@ -75,6 +104,7 @@ def change_an_output(folder: Path) -> None:
     nbformat.write(notebook, path)
 
 
+@pytest.mark.slow
 def test_a_matching_fingerprint_compares_every_output(committed, here):
     run = pytest_on(committed)
     assert run.returncode == 0, run.stdout
@@ -82,6 +112,7 @@ def test_a_matching_fingerprint_compares_every_output(committed, here):
     assert "2 notebook cells compared digit for digit" in run.stdout
 
 
+@pytest.mark.slow
 def test_a_real_regression_on_a_matching_machine_still_fails(committed):
     change_an_output(committed)
     run = pytest_on(committed)
@@ -89,6 +120,7 @@ def test_a_real_regression_on_a_matching_machine_still_fails(committed):
     assert "43" in run.stdout and "42" in run.stdout
 
 
+@pytest.mark.slow
 def test_another_fingerprint_compares_every_output_masked_and_says_so_at_the_top_and_in_the_summary(committed, here):
     (committed / "machine.json").write_text(json.dumps({"fingerprint": "0123456789abcdef"}))
     change_an_output(committed)  # 42 against 43: only a number differs, as on another CPU
@@ -102,6 +134,7 @@ def test_another_fingerprint_compares_every_output_masked_and_says_so_at_the_top
     assert "2 notebook cells compared with every number masked, 0 run with their outputs ignored" in summary
 
 
+@pytest.mark.slow
 def test_lax_runs_every_cell_and_compares_nothing_when_asked(committed):
     change_an_output(committed)
     notebook = nbformat.read(committed / "01_a.ipynb", as_version=4)
@@ -132,10 +165,10 @@ REGRESSIONS = {
 }
 
 
-@pytest.fixture
-def rich(tmp_path) -> Path:
+@pytest.fixture(scope="module")
+def rich_series(tmp_path_factory) -> Path:
     """A notebook of every kind of output, executed by the runner; its machine fingerprint is not this one."""
-    folder = tmp_path / "notebooks"
+    folder = tmp_path_factory.mktemp("rich") / "notebooks"
     folder.mkdir()
     cells = [new_markdown_cell("# test")] + [new_code_cell(source) for source in RICH_CELLS.values()]
     nbformat.write(new_notebook(cells=cells, metadata={"kernelspec": {"name": "python3", "display_name": "Python 3",
@@ -143,6 +176,11 @@ def rich(tmp_path) -> Path:
     series.run_series(folder, log=lambda *a, **k: None)
     (folder / "machine.json").write_text(json.dumps({"fingerprint": "0123456789abcdef", "instruction_set": "test"}))
     return folder
+
+
+@pytest.fixture
+def rich(rich_series, tmp_path) -> Path:
+    return fresh_copy(rich_series, tmp_path)
 
 
 def rewrite_cell(folder: Path, name: str, source: str) -> None:
@@ -153,6 +191,7 @@ def rewrite_cell(folder: Path, name: str, source: str) -> None:
     nbformat.write(notebook, path)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("regression", REGRESSIONS)
 def test_a_masked_run_catches_every_regression_but_a_number(rich, regression):
     rewrite_cell(rich, *REGRESSIONS[regression])
@@ -160,6 +199,7 @@ def test_a_masked_run_catches_every_regression_but_a_number(rich, regression):
     assert run.returncode == 1 and "1 failed, 4 passed" in run.stdout, run.stdout
 
 
+@pytest.mark.slow
 def test_a_masked_run_passes_where_only_the_numbers_changed(rich):
     rewrite_cell(rich, "words", "print(f'test accuracy {0.9812:.2%} after {15} epochs, {987:,} images')")
     rewrite_cell(rich, "table", RICH_CELLS["table"].replace("97.66%", "100.00%").replace("99.34", "9.1"))
@@ -171,16 +211,17 @@ def test_a_masked_run_passes_where_only_the_numbers_changed(rich):
     assert strict.returncode == 1 and "3 failed, 2 passed" in strict.stdout, strict.stdout
 
 
+@pytest.mark.slow
 def test_a_lax_run_still_fails_on_a_cell_that_raises(committed):
-    (committed / "machine.json").write_text(json.dumps({"fingerprint": "0123456789abcdef"}))
     path = committed / "01_a.ipynb"
     notebook = nbformat.read(path, as_version=4)
     notebook.cells[2].source = "assert 1 + 1 == 3, 'the notebook\\'s own check'"
     nbformat.write(notebook, path)
-    run = pytest_on(committed)
+    run = pytest_on(committed, "--outputs", "lax")  # no output is compared, yet a cell that raises fails
     assert run.returncode == 1 and "the notebook's own check" in run.stdout
 
 
+@pytest.mark.slow
 def test_forcing_strict_on_another_fingerprint_fails_on_a_changed_output(committed, here):
     (committed / "machine.json").write_text(json.dumps({"fingerprint": "0123456789abcdef"}))
     change_an_output(committed)
@@ -190,6 +231,7 @@ def test_forcing_strict_on_another_fingerprint_fails_on_a_changed_output(committ
         in run.stdout
 
 
+@pytest.mark.slow
 def test_forcing_lax_computes_no_fingerprint_and_says_so(committed):
     change_an_output(committed)
     (committed / "machine.json").unlink()
@@ -197,6 +239,7 @@ def test_forcing_lax_computes_no_fingerprint_and_says_so(committed):
     assert run.returncode == 0 and "notebook outputs: lax, as asked" in run.stdout
 
 
+@pytest.mark.slow
 def test_a_run_without_notebooks_decides_nothing(tmp_path):
     (tmp_path / "test_one.py").write_text("def test_one():\n    assert True\n")
     run = subprocess.run(
@@ -207,13 +250,13 @@ def test_a_run_without_notebooks_decides_nothing(tmp_path):
 
 def test_the_committed_outputs_record_their_machine():
     machine = json.loads((ROOT / "notebooks" / "machine.json").read_text())
-    assert len(machine["fingerprint"]) == fingerprint.DIGITS and machine["instruction_set"] in ("AVX2", "AVX-512")
+    assert len(machine["fingerprint"]) == fingerprint.HEX_DIGITS and machine["instruction_set"] in ("AVX2", "AVX-512")
 
 
-@pytest.fixture
-def seeded(tmp_path) -> Path:
+@pytest.fixture(scope="module")
+def seeded_series(tmp_path_factory) -> Path:
     """A notebook whose setup chooses a seed, executed by the runner with its own seed, 0."""
-    folder = tmp_path / "notebooks"
+    folder = tmp_path_factory.mktemp("seeded") / "notebooks"
     folder.mkdir()
     cells = [new_code_cell("SEED = 0  # chosen once"), new_code_cell("print(f'accuracy {SEED * 0.1 + 0.9:.2%}')")]
     nbformat.write(new_notebook(cells=cells, metadata={"kernelspec": {"name": "python3", "display_name": "Python 3",
@@ -222,6 +265,12 @@ def seeded(tmp_path) -> Path:
     return folder
 
 
+@pytest.fixture
+def seeded(seeded_series, tmp_path) -> Path:
+    return fresh_copy(seeded_series, tmp_path)
+
+
+@pytest.mark.slow
 def test_another_seed_runs_masked_and_passes_where_only_numbers_move(seeded):
     run = pytest_on(seeded, "--seed", "1")
     assert run.returncode == 0, run.stdout
@@ -230,17 +279,19 @@ def test_another_seed_runs_masked_and_passes_where_only_numbers_move(seeded):
     assert strict.returncode == 1 and "1 failed, 1 passed" in strict.stdout, strict.stdout
 
 
+@pytest.mark.slow
 def test_another_seed_fails_where_a_word_depends_on_the_seed(seeded):
     path = seeded / "01_a.ipynb"
     notebook = nbformat.read(path, as_version=4)
     notebook.cells[1].source += "\nprint('lucky' if SEED == 0 else 'unlucky')"
     notebook.cells[1].outputs[0].text += "lucky\n"
     nbformat.write(notebook, path)
-    assert pytest_on(seeded).returncode == 0  # its own seed: the same words
+    assert pytest_on(seeded, "--outputs", "masked").returncode == 0  # its own seed: the same words
     run = pytest_on(seeded, "--seed", "1")
     assert run.returncode == 1 and "unlucky" in run.stdout, run.stdout
 
 
+@pytest.mark.slow
 def test_another_seed_needs_one_seed_line_in_every_notebook(seeded):
     path = seeded / "01_a.ipynb"
     notebook = nbformat.read(path, as_version=4)

@@ -5,6 +5,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import tensorflow as tf
+from PIL import Image, ImageOps
 
 from mnist_tutorial.images import (
     MNIST_STROKE_WIDTH,
@@ -17,8 +18,7 @@ from mnist_tutorial.images import (
     read_image,
     stroke_width,
 )
-from mnist_tutorial.models import RECIPES
-from mnist_tutorial.training import set_seed, shuffled_batches
+from mnist_tutorial.tools.recipes import train_as_notebook
 
 PHOTOS, TRUTH = labelled_photos(Path(__file__).resolve().parents[1] / "img" / "photos")
 
@@ -160,16 +160,12 @@ def test_even_strokes_changes_the_width_by_whole_pixels_and_at_most_by_half():
 
 @pytest.fixture(scope="module")
 def dense_512(mnist):
-    """The 512-unit rmsprop tutorial net, trained on the full training set with its own recipe."""
+    """The 512-unit rmsprop tutorial net, trained on the full training set as notebook 02 trains it."""
     (x_train, y_train), _ = mnist
-    recipe = RECIPES["dense_512_rmsprop"]
-    set_seed(0)
-    model = recipe.build()
-    model.fit(shuffled_batches(*recipe.prepare(x_train, y_train), recipe.batch_size), epochs=recipe.epochs, shuffle=False,
-              verbose=0)
-    return model
+    return train_as_notebook("dense_512_rmsprop", 0, x_train, y_train)
 
 
+@pytest.mark.slow  # trains the 512-unit net on all 60,000 images
 def test_the_shipped_photos_are_recognised(dense_512):
     assert len(PHOTOS) == 10
     inputs = np.stack([prepare_image(path).reshape(784) for path in PHOTOS])
@@ -177,6 +173,7 @@ def test_the_shipped_photos_are_recognised(dense_512):
     assert predicted.tolist() == TRUTH.tolist()
 
 
+@pytest.mark.slow  # the same net
 def test_plain_resize_is_what_this_helper_fixes(dense_512):
     """A tutorial-style plain resize of the same photos to 28x28 is mostly wrong (the issue measured ~1 in 7)."""
     plain = []
@@ -208,17 +205,20 @@ def test_labelled_photos_skips_other_files_and_names_a_bad_label(tmp_path):
 # --- Large photos: shrunk first, so a phone photo takes a blink -------------------------------
 
 
-def test_paper_brightness_is_the_grey_opening_of_max_pool():
-    """The fast filter takes exactly what two max_pool2d(SAME) passes a side take, for odd and even windows."""
+def test_paper_brightness_is_a_grey_opening():
+    """The minimum, then the maximum, over each centred square, for odd and even windows, against plain NumPy.
+
+    An even window reaches one pixel further after the centre than before it, as max_pool2d's "SAME" does.
+    """
     image = np.random.default_rng(0).random((37, 53)).astype(np.float32)
 
-    def max_filter(x, window):
-        for shape in ((window, 1), (1, window)):
-            x = tf.nn.max_pool2d(x, shape, strides=1, padding="SAME")
-        return x
+    def square(x, window, reduce, fill):
+        before = (window - 1) // 2
+        padded = np.pad(x, [(before, window - 1 - before)] * 2, constant_values=fill)
+        return reduce(np.lib.stride_tricks.sliding_window_view(padded, (window, window)), axis=(2, 3))
 
     for window in (1, 2, 3, 8, 13, 40):
-        opened = max_filter(-max_filter(-tf.constant(image[None, :, :, None]), window), window).numpy()[0, :, :, 0]
+        opened = square(square(image, window, np.min, np.inf), window, np.max, -np.inf)
         np.testing.assert_array_equal(paper_brightness(image, window), opened)
 
 
@@ -243,3 +243,48 @@ def test_a_phone_sized_photo_reads_as_the_same_digit(tmp_path):
     for source in (big, path):
         digit = prepare_image(source)
         assert np.corrcoef(digit.ravel(), expected.ravel())[0, 1] > 0.9
+
+
+# --- Phone photos: stored on their side, with an EXIF Orientation tag ----------------------------
+
+#: How a camera stores an upright picture for each EXIF Orientation: the inverse of what a viewer
+#: (``PIL.ImageOps.exif_transpose``) does to show it upright.
+STORED_AS = {1: None, 2: Image.Transpose.FLIP_LEFT_RIGHT, 3: Image.Transpose.ROTATE_180,
+             4: Image.Transpose.FLIP_TOP_BOTTOM, 5: Image.Transpose.TRANSPOSE, 6: Image.Transpose.ROTATE_90,
+             7: Image.Transpose.TRANSVERSE, 8: Image.Transpose.ROTATE_270}
+
+
+@pytest.mark.parametrize("orientation", sorted(STORED_AS))
+def test_a_photo_is_read_upright_whatever_its_exif_orientation(tmp_path, orientation):
+    """An upright "1", 400x304, stored as a camera stores it for each orientation: read upright, pixel for pixel.
+
+    Made of flat 8x8 blocks, which JPEG keeps exactly, so the pixels read must be the upright ones.
+    """
+    blocks = np.full((50, 38), 230, np.uint8)
+    blocks[8:42, 20:24] = 30  # the stem
+    blocks[8:13, 14:20] = 30  # the flag, to the left: a mirror shows
+    blocks[41:43, 14:30] = 30  # the foot
+    upright = np.kron(blocks, np.ones((8, 8), np.uint8))
+    exif = Image.Exif()
+    exif[0x0112] = orientation  # Orientation
+    path = tmp_path / f"phone_{orientation}.jpg"
+    stored = Image.fromarray(upright)
+    (stored if STORED_AS[orientation] is None else stored.transpose(STORED_AS[orientation])).save(
+        path, quality=95, exif=exif)
+    with Image.open(path) as image:
+        np.testing.assert_array_equal(np.asarray(ImageOps.exif_transpose(image)), upright)  # as a viewer shows it
+    np.testing.assert_allclose(read_image(path), upright / 255, atol=1e-6)
+    assert read_image(path, shorter_side=76).shape == (100, 76)  # decoded at 1/4, then turned
+    np.testing.assert_array_equal(prepare_image(path), prepare_image(upright))
+
+
+def test_two_shipped_photos_are_stored_as_a_phone_stores_them():
+    """Their pixels lie on their side, landscape, with an EXIF Orientation that turns them upright, portrait."""
+    stored = {}
+    for path in PHOTOS:
+        with Image.open(path) as image:
+            if image.getexif().get(0x0112, 1) != 1:
+                stored[path] = image.size
+    assert len(stored) >= 2
+    for path, (width, height) in stored.items():
+        assert width > height and read_image(path).shape == (width, height)

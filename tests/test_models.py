@@ -1,15 +1,18 @@
 """Tests for mnist_tutorial.models: the builders and the recipes match the tutorials."""
 
 import ast
-import json
 from pathlib import Path
 
 import keras
+import nbformat
 import numpy as np
 import pytest
 
 from mnist_tutorial.models import (CONVNET_EPOCHS, CONVNET_PEAK_LEARNING_RATE, RECIPES, STEPS_PER_EXECUTION,
-                                   build_classic_convnet, build_convnet, build_mlp, multiply_adds, one_cycle)
+                                   build_convnet, build_mlp, multiply_adds, one_cycle)
+from mnist_tutorial.tools.series import result_rows
+
+NOTEBOOKS = Path(__file__).resolve().parents[1] / "notebooks"
 
 
 def layer_summary(model):
@@ -81,35 +84,50 @@ def test_one_cycle_rejects_bad_settings(total_steps, peak, warmup):
         one_cycle(total_steps, peak, warmup)
 
 
-def test_the_classic_convnet_is_kept_as_the_reference():
-    model = build_classic_convnet()
-    assert [layer.name for layer in model.layers] == [
-        "conv_1", "pool_1", "conv_2", "pool_2", "flatten", "dropout_1", "hidden", "dropout_2", "output"]
-    assert model.get_layer("conv_2").output.shape == (None, 11, 11, 64)
-    assert model.count_params() == 225_034
-    assert multiply_adds(model) == 26 * 26 * 9 * 32 + 11 * 11 * 288 * 64 + 1600 * 128 + 128 * 10
-
-
 def test_multiply_adds_needs_a_built_model():
     with pytest.raises(ValueError, match="layer 'dense' is not built"):
         multiply_adds(keras.Sequential([keras.layers.Dense(3, name="dense")]))
 
 
-EXPECTED = {  # how each tutorial trained (what it reported is in mnist_tutorial.results.TARGETS)
-    "normalize_flatten_mlp": ((128, 128), "adam", "sparse_categorical_crossentropy", 3, 32),
-    "dense_512_rmsprop": ((512,), "rmsprop", "categorical_crossentropy", 5, 128),
-    "adam_64": ((64, 64), "adam", "categorical_crossentropy", 8, 32),
-    "adam_512": ((512, 512), "adam", "categorical_crossentropy", 8, 32),
+#: The notebook that trains each recipe's model, and names it so in its results table.
+TRAINED_IN = {
+    "normalize_flatten_mlp": "01_normalize_and_flatten_mlp.ipynb",
+    "dense_512_rmsprop": "02_dense_512_rmsprop.ipynb",
+    "adam_64": "03_adam_variants_64_512.ipynb",
+    "adam_512": "03_adam_variants_64_512.ipynb",
 }
 
 
-@pytest.mark.parametrize("name", EXPECTED)
-def test_recipes_match_the_tutorials(name):
-    recipe = RECIPES[name]
-    hidden = EXPECTED[name][0]
-    assert (recipe.hidden, recipe.optimizer, recipe.loss, recipe.epochs, recipe.batch_size) == EXPECTED[name]
+def training_settings(name: str) -> dict[str, set]:
+    """What a notebook's code trains with: each ``compile``'s optimizer and loss, each ``batch`` size, each fit's epochs."""
+    settings: dict[str, set] = {"compile": set(), "batch": set(), "epochs": set()}
+    for source in notebook_cells(name):
+        for node in ast.walk(ast.parse(source)):
+            if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)):
+                continue
+            literal = {keyword.arg: keyword.value.value for keyword in node.keywords
+                       if isinstance(keyword.value, ast.Constant)}
+            if node.func.attr == "compile":
+                settings["compile"].add((literal.get("optimizer"), literal.get("loss")))
+            elif node.func.attr == "batch" and node.args and isinstance(node.args[0], ast.Constant):
+                settings["batch"].add(node.args[0].value)
+            elif node.func.attr == "fit" and "epochs" in literal:
+                settings["epochs"].add(literal["epochs"])
+    return settings
+
+
+@pytest.mark.parametrize("name", RECIPES)
+def test_each_recipe_trains_as_its_notebook_does(name):
+    """The recipes (which the tests, the benchmarks and the figures train) hold the notebooks' own settings."""
+    recipe, notebook = RECIPES[name], TRAINED_IN[name]
+    settings = training_settings(notebook)
+    assert (recipe.optimizer, recipe.loss) in settings["compile"], f"{notebook} compiles with {settings['compile']}"
+    assert recipe.batch_size in settings["batch"] and recipe.epochs in settings["epochs"], (notebook, settings)
+    # the notebook's results table: the model of that name, its parameters (so its layers) and its epochs
+    trained = {(row["params"], row["epochs"]) for row in result_rows(nbformat.read(NOTEBOOKS / notebook, as_version=4))
+               if row["model"] == name}
     model = recipe.build()
-    assert model.name == name and [layer.units for layer in model.layers if hasattr(layer, "units")] == [*hidden, 10]
+    assert model.name == name and (model.count_params(), recipe.epochs) in trained, (notebook, trained)
 
 
 def test_recipe_prepare_matches_its_tutorial(mnist):
@@ -120,11 +138,14 @@ def test_recipe_prepare_matches_its_tutorial(mnist):
     assert x.shape == (10, 784) and y.shape == (10, 10) and y.argmax(1).tolist() == y_train[:10].tolist()
 
 
+def notebook_cells(name: str) -> list[str]:
+    """The code cells of a committed notebook, as source."""
+    return [cell.source for cell in nbformat.read(NOTEBOOKS / name, as_version=4).cells if cell.cell_type == "code"]
+
+
 def notebook_code(name: str, marker: str) -> str:
     """The one code cell of a committed notebook that contains ``marker``."""
-    path = Path(__file__).resolve().parents[1] / "notebooks" / name
-    cells = ["".join(cell["source"]) for cell in json.loads(path.read_text())["cells"] if cell["cell_type"] == "code"]
-    [code] = [source for source in cells if marker in source]
+    [code] = [source for source in notebook_cells(name) if marker in source]
     return code
 
 

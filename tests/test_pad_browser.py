@@ -1,7 +1,7 @@
 """The digit pad in a real browser: JupyterLab on 127.0.0.1 in headless Chromium, digits drawn with the mouse.
 
 The served notebook is notebook 05's setup cell, the convnet trained as notebook 05 trains
-it (``build_convnet``, from the same seed), and notebook 05's pad cell, unchanged. The test
+it (``tools.recipes.train_as_notebook``, from the same seed), and notebook 05's pad cell, unchanged. The test
 runs all cells, then draws recorded stroke paths (``img/strokes.json``) on the pad's canvas
 with the mouse, waits for the reading the kernel writes back into the pad, and checks each
 guess, Clear, and that the browser console stays free of errors. It prints the time from the
@@ -25,13 +25,10 @@ ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOK = ROOT / "notebooks" / "05_convnet.ipynb"
 STROKES = json.loads((ROOT / "img" / "strokes.json").read_text())
 CHROMIUM = lab.find_chromium()
-TRAIN = """from mnist_tutorial.models import CONVNET_BATCH_SIZE, CONVNET_EPOCHS, build_convnet
-from mnist_tutorial.training import shuffled_batches
+pytestmark = pytest.mark.slow  # a browser, and notebook 05's convnet trained on all of MNIST
+TRAIN = """from mnist_tutorial.tools.recipes import CONVNET, train_as_notebook
 
-set_seed(SEED)
-convnet = build_convnet()
-_ = convnet.fit(shuffled_batches(scale(x_train)[..., np.newaxis], y_train, CONVNET_BATCH_SIZE), epochs=CONVNET_EPOCHS,
-                shuffle=False, verbose=0)"""
+convnet = train_as_notebook(CONVNET, SEED, x_train, y_train)"""
 
 if CHROMIUM is None:
     message = f"the digit pad's browser test {lab.MISSING}"

@@ -40,3 +40,13 @@ def test_the_conditions_show_in_the_photo(digits):
 def test_an_unknown_condition_is_named():
     with pytest.raises(ValueError, match="condition must be one of plain, .*, got 'fog'"):
         render_photo(np.zeros((28, 28), np.uint8), "fog", np.random.default_rng(0))
+
+
+def test_a_blurred_photo_keeps_its_paper_bright_to_the_edges(digits):
+    """The blur reflects the page at its edges: keras' gaussian_blur alone would pad with black and darken a frame."""
+    photo = render_photo(digits[0], "blur", np.random.default_rng(0)).astype(np.float32)
+    sharp = render_photo(digits[0], "plain", np.random.default_rng(0)).astype(np.float32)  # the same page, unblurred
+    assert photo.shape == sharp.shape
+    for edge in (np.s_[0], np.s_[-1], np.s_[:, 0], np.s_[:, -1]):
+        assert np.abs(photo[edge] - sharp[edge]).max() <= 1  # paper, as bright as unblurred
+    assert np.abs(photo - sharp).max() > 100  # the ink's edges are blurred

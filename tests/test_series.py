@@ -18,7 +18,7 @@ import psutil
 import pytest
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
-from mnist_tutorial.tools import series
+from mnist_tutorial.tools import fingerprint, series
 from mnist_tutorial.tools.cli import main
 
 # A results table as a notebook's last cell displays it; {accuracy} 0.99 passes, 0.9 fails.
@@ -35,6 +35,7 @@ def write_notebook(path, *sources):
     return path.read_bytes()
 
 
+@pytest.mark.slow
 def test_run_series_executes_in_place_and_collects_results(tmp_path):
     write_notebook(tmp_path / "01_a.ipynb", "x = 6 * 7\nprint(x)", TABLE.format(accuracy=0.99))
     write_notebook(tmp_path / "02_b.ipynb", TABLE.format(accuracy=0.99))
@@ -53,6 +54,7 @@ def test_run_series_executes_in_place_and_collects_results(tmp_path):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["01_a.ipynb", "02_b.ipynb", "results.json"]
 
 
+@pytest.mark.slow
 def test_executing_in_place_keeps_the_files_permissions(tmp_path):
     path = tmp_path / "01_a.ipynb"
     write_notebook(path, "print('hello')")
@@ -61,6 +63,7 @@ def test_executing_in_place_keeps_the_files_permissions(tmp_path):
     assert path.stat().st_mode & 0o777 == 0o664
 
 
+@pytest.mark.slow
 def test_check_mode_leaves_the_files_untouched(tmp_path):
     before = write_notebook(tmp_path / "01_a.ipynb", "print('hello')", TABLE.format(accuracy=0.99))
     rows = series.run_series(tmp_path, check=True, log=lambda *a, **k: None)
@@ -68,6 +71,7 @@ def test_check_mode_leaves_the_files_untouched(tmp_path):
     assert (tmp_path / "01_a.ipynb").read_bytes() == before
 
 
+@pytest.mark.slow
 def test_a_failing_notebook_stops_the_series_and_stays_as_it_was(tmp_path):
     write_notebook(tmp_path / "01_a.ipynb", TABLE.format(accuracy=0.99))
     broken = write_notebook(tmp_path / "02_b.ipynb", "x = 1", "raise ValueError('the model fell short')")
@@ -84,7 +88,15 @@ def test_a_failing_notebook_stops_the_series_and_stays_as_it_was(tmp_path):
     assert not list(tmp_path.glob(".*"))  # no temporary files left behind
 
 
-def test_a_kernel_that_dies_is_named_and_the_notebook_kept(tmp_path, capsys):
+@pytest.fixture
+def stand_in_fingerprint(monkeypatch) -> None:
+    """``run`` first computes this machine's fingerprint, a fresh TensorFlow process: a stand-in, for the tests of what
+    else ``run`` does (test_cli_run_records_the_machine_beside_the_outputs records the real one)."""
+    monkeypatch.setattr(fingerprint, "fingerprint", lambda python=sys.executable: "0123456789abcdef")
+
+
+@pytest.mark.slow
+def test_a_kernel_that_dies_is_named_and_the_notebook_kept(tmp_path, capsys, stand_in_fingerprint):
     before = write_notebook(tmp_path / "01_a.ipynb", "print('start')", "import os, signal\nos.kill(os.getpid(), signal.SIGKILL)")
     assert main(["run", "--notebooks", str(tmp_path)]) == 1
     err = capsys.readouterr().err
@@ -93,7 +105,8 @@ def test_a_kernel_that_dies_is_named_and_the_notebook_kept(tmp_path, capsys):
     assert (tmp_path / "01_a.ipynb").read_bytes() == before and not list(tmp_path.glob(".*"))
 
 
-def test_a_cell_that_hangs_is_stopped_after_the_cell_time_limit(tmp_path, capsys):
+@pytest.mark.slow
+def test_a_cell_that_hangs_is_stopped_after_the_cell_time_limit(tmp_path, capsys, stand_in_fingerprint):
     before = write_notebook(tmp_path / "01_a.ipynb", "print('start')", "import time\ntime.sleep(120)")
     began = time.monotonic()
     assert main(["run", "--cell-timeout", "3", "--notebooks", str(tmp_path)]) == 1
@@ -127,6 +140,7 @@ def read_until(runner: subprocess.Popen, text: str, seconds: float = 90) -> str:
     return seen
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("when", ["while a cell runs", "while the kernel starts"])
 @pytest.mark.parametrize(("signum", "status"), [(signal.SIGINT, 130), (signal.SIGTERM, 143)])
 def test_ctrl_c_or_sigterm_says_what_was_kept_and_leaves_no_kernel_or_temporary_file(tmp_path, signum, status, when):
@@ -176,6 +190,7 @@ def small_filesystem(tmp_path) -> Iterator[Path]:
         subprocess.run(["umount", "-l", str(folder)], check=True)
 
 
+@pytest.mark.slow
 def test_a_full_disk_keeps_the_committed_notebook_and_says_why(small_filesystem):
     path = small_filesystem / "01_a.ipynb"
     before = write_notebook(path, "print('x' * 200_000)")  # the executed notebook does not fit in 64 KiB
@@ -184,6 +199,7 @@ def test_a_full_disk_keeps_the_committed_notebook_and_says_why(small_filesystem)
     assert path.read_bytes() == before and sorted(small_filesystem.iterdir()) == [path]
 
 
+@pytest.mark.slow
 def test_a_read_only_folder_keeps_the_committed_notebook_and_says_why(tmp_path, request):
     path = tmp_path / "01_a.ipynb"
     if os.geteuid() == 0:  # root writes through file permissions: make the file system itself read-only
@@ -229,6 +245,7 @@ def test_write_atomically_writes_text_with_the_permissions_a_file_would_get(tmp_
     assert sorted(p.name for p in tmp_path.iterdir()) == ["old.json", "results.json"]
 
 
+@pytest.mark.slow
 def test_a_results_file_that_cannot_be_written_stays_as_it_was(tmp_path, monkeypatch):
     write_notebook(tmp_path / "01_a.ipynb", TABLE.format(accuracy=0.99))
     results = tmp_path / "results.json"
@@ -247,7 +264,8 @@ def test_a_results_file_that_cannot_be_written_stays_as_it_was(tmp_path, monkeyp
     assert not list(tmp_path.glob(".*"))
 
 
-def test_cli_run_prints_the_table_and_fails_on_a_failed_check(tmp_path, capsys):
+@pytest.mark.slow
+def test_cli_run_prints_the_table_and_fails_on_a_failed_check(tmp_path, capsys, stand_in_fingerprint):
     write_notebook(tmp_path / "01_a.ipynb", TABLE.format(accuracy=0.99))
     assert main(["run", "--notebooks", str(tmp_path)]) == 0
     out = capsys.readouterr().out
@@ -257,7 +275,7 @@ def test_cli_run_prints_the_table_and_fails_on_a_failed_check(tmp_path, capsys):
     assert "| 02_b | tiny | 10 | 1 | 0.1 s | 90.00% | 98.00% | FAIL |" in capsys.readouterr().out
 
 
-def test_cli_run_reports_a_missing_folder(tmp_path, capsys):
+def test_cli_run_reports_a_missing_folder(tmp_path, capsys, stand_in_fingerprint):
     assert main(["run", "--notebooks", str(tmp_path / "none")]) == 1
     assert "no notebooks named NN_*.ipynb in" in capsys.readouterr().err
 
@@ -277,6 +295,7 @@ def test_cli_data_checks_fashion_mnist_too(fashion_dir, capsys):
     assert "first [9 0 0 3 0 2 7 2 5 5]" in out and f"training class counts: {[6000] * 10}" in out
 
 
+@pytest.mark.slow
 def test_a_rerun_drops_old_timestamps_so_its_diff_shows_only_changed_outputs(tmp_path):
     path = tmp_path / "01_a.ipynb"
     write_notebook(path, "print('same every run')")
@@ -295,6 +314,7 @@ def test_the_readme_states_the_runners_cell_time_limit():
     assert f"`--cell-timeout` (default {series.CELL_TIMEOUT} s" in readme
 
 
+@pytest.mark.slow
 def test_with_seed_substitutes_the_seed_in_a_copy_only(tmp_path):
     before = write_notebook(tmp_path / "01_a.ipynb", "SEED = 0  # chosen once\nprint(f'seed {SEED}')")
     notebook = series.execute_notebook(tmp_path / "01_a.ipynb", seed=3)
@@ -315,6 +335,7 @@ def test_every_notebook_of_the_series_takes_another_seed():
         assert "SEED = 7  # chosen once" in changed.cells[3].source, path.name
 
 
+@pytest.mark.slow
 def test_a_run_with_another_seed_writes_nothing_and_reports_every_failing_notebook(tmp_path, capsys):
     first = write_notebook(tmp_path / "01_a.ipynb", "SEED = 0", "assert SEED == 0, f'fails with seed {SEED}'")
     second = write_notebook(tmp_path / "02_b.ipynb", "SEED = 0", TABLE.format(accuracy=0.99))
@@ -329,6 +350,7 @@ def test_a_run_with_another_seed_writes_nothing_and_reports_every_failing_notebo
     assert (tmp_path / "results.json").read_text() == "[]\n" and not (tmp_path / "machine.json").exists()
 
 
+@pytest.mark.slow
 def test_results_are_recorded_as_each_notebook_completes(tmp_path):
     """Each notebook's rows replace its old ones as it completes: a notebook after it sees this run's rows."""
     (tmp_path / "results.json").write_text(json.dumps([{"notebook": "01_a", "model": "old"},
@@ -341,14 +363,23 @@ def test_results_are_recorded_as_each_notebook_completes(tmp_path):
     assert [row["model"] for row in json.loads((tmp_path / "results.json").read_text())] == ["tiny"]
 
 
-def test_cli_run_records_the_machine_beside_the_outputs(tmp_path):
+@pytest.mark.slow
+def test_cli_run_records_the_machine_beside_the_outputs(tmp_path, machine_fingerprint, monkeypatch):
+    computed = []  # run and the fingerprint command each compute it: this session's, computed once, stands in
+
+    def once(python: str = sys.executable) -> str:
+        computed.append(python)
+        return machine_fingerprint
+
+    monkeypatch.setattr(fingerprint, "fingerprint", once)
     write_notebook(tmp_path / "01_a.ipynb", TABLE.format(accuracy=0.99))
     assert main(["run", "--notebooks", str(tmp_path)]) == 0
     machine = json.loads((tmp_path / "machine.json").read_text())
     assert set(machine) == {"fingerprint", "instruction_set"} and len(machine["fingerprint"]) == 16
-    assert main(["fingerprint", "--notebooks", str(tmp_path)]) == 0
+    assert main(["fingerprint", "--notebooks", str(tmp_path)]) == 0 and len(computed) == 2
 
 
+@pytest.mark.slow
 def test_a_widget_is_saved_as_its_text_alone_the_same_on_every_run(tmp_path):
     path = tmp_path / "01_a.ipynb"
     write_notebook(path, "import ipywidgets\nipywidgets.IntSlider(value=7, description='digit')")

@@ -7,6 +7,7 @@ import sys
 import textwrap
 import warnings
 from pathlib import Path
+from types import SimpleNamespace
 
 import keras
 import numpy as np
@@ -14,6 +15,7 @@ import pytest
 from nbval.plugin import get_sanitize_patterns
 
 from mnist_tutorial.models import RECIPES, build_convnet
+from mnist_tutorial import training
 from mnist_tutorial.training import (
     FusedRMSprop,
     confusion_matrix,
@@ -24,7 +26,6 @@ from mnist_tutorial.training import (
     set_seed,
     shuffled_batches,
     step_matmul_peak,
-    top_k,
     train_by_hand,
 )
 
@@ -114,6 +115,7 @@ def test_fit_on_shuffled_batches_sees_a_new_order_every_epoch():
     assert epochs[0] != list(range(12))
 
 
+@pytest.mark.slow
 def test_the_same_seed_gives_the_same_orders_in_this_process_and_in_two_new_ones():
     expected = orders_in_this_process()
     assert orders_in_this_process() == expected
@@ -130,6 +132,7 @@ def test_seeded_fit_on_arrays_repeats_one_order_every_epoch():
     assert epochs[0] == epochs[1] == epochs[2]
 
 
+@pytest.mark.slow
 def test_set_seed_gives_bit_identical_training_in_one_process_and_across_two():
     namespace = {}
     exec(FINGERPRINT, namespace)
@@ -238,15 +241,27 @@ def test_train_by_hand_rejects_bad_input(args, message):
                       optimizer=FusedRMSprop(), metric=keras.metrics.CategoricalAccuracy(), **call)
 
 
-def test_matmul_peak_is_a_speed_and_rejects_bad_sizes():
-    assert 1e6 < matmul_peak(size=128, repeats=3) < 1e14
+def clock_of(*seconds: float):
+    """A stand-in for ``time.perf_counter`` whose timed calls take these seconds, one after another."""
+    ticks = iter([tick for i, length in enumerate(seconds) for tick in (10.0 * i, 10.0 * i + length)])
+    return lambda: next(ticks)
+
+
+def test_matmul_peak_divides_a_products_flop_by_its_median_time(monkeypatch):
+    """Notebook 06's arithmetic limit: a size x size product is 2 * size**3 FLOP (a multiply and an add each)."""
+    monkeypatch.setattr(training, "time", SimpleNamespace(perf_counter=clock_of(3.0, 1.0, 2.0)))
+    assert matmul_peak(size=64, repeats=3) == 2 * 64**3 / 2.0  # the median of 3, 1 and 2 seconds
     with pytest.raises(ValueError, match="size and repeats must be positive, got 0 and 1"):
         matmul_peak(size=0, repeats=1)
 
 
-def test_step_matmul_peak_is_a_speed_of_the_models_own_shapes():
+def test_step_matmul_peak_divides_the_flop_of_a_training_steps_products_by_its_time(monkeypatch):
+    """Each step of notebook 02's net at batch 32: forward 784x512 and 512x10 products, both weight gradients,
+    and the input gradient of the second layer only (nothing before the first learns)."""
+    monkeypatch.setattr(training, "time", SimpleNamespace(perf_counter=clock_of(0.5, 4.0)))
     model = RECIPES["dense_512_rmsprop"].build()
-    assert 1e6 < step_matmul_peak(model, batch_size=32, steps=3, repeats=2) < 1e14
+    flop_per_step = 2 * 32 * (784 * 512 + 512 * 10 + 784 * 512 + 512 * 10 + 512 * 10)
+    assert step_matmul_peak(model, batch_size=32, steps=3, repeats=2) == 3 * flop_per_step / 2.25
 
 
 @pytest.mark.parametrize("args, message", [
@@ -344,11 +359,3 @@ def test_misclassified_and_bad_labels():
     with pytest.raises(ValueError, match=r"y_pred must be a 1-D array of integer labels, got shape \(2, 10\)"):
         confusion_matrix(np.array([1, 2]), np.zeros((2, 10), int))
 
-
-def test_top_k_orders_classes_by_probability():
-    probabilities = np.array([[0.05, 0.6, 0.05, 0.3] + [0.0] * 6, [0.9] + [0.1 / 9] * 9])
-    classes, values = top_k(probabilities, k=2)
-    assert classes.tolist() == [[1, 3], [0, 1]]
-    np.testing.assert_allclose(values[0], [0.6, 0.3])
-    with pytest.raises(ValueError, match="need 1 <= k <= number of classes, got k=11"):
-        top_k(probabilities, k=11)

@@ -3,6 +3,9 @@
 Each digit is drawn as pen strokes with a little wobble, then rendered in
 one of six styles: paper with uneven light, shadow, paper colour, ink colour,
 noise, and a file format. The styles cover what prepare_image must handle.
+Two JPEGs (PHONE_PHOTOS) are then stored as a phone stores a portrait: their pixels
+turned a quarter, losslessly, by jpegtran (Debian's libjpeg-turbo-progs), and an EXIF
+Orientation tag that says how to turn them upright.
 Deterministic: the same files on every run (the wobble and noise are seeded).
 
 Run: python img/photos/render_photos.py
@@ -10,6 +13,8 @@ Run: python img/photos/render_photos.py
 
 from __future__ import annotations
 
+import shutil
+import subprocess
 from pathlib import Path
 
 import matplotlib
@@ -18,8 +23,13 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
+from PIL import Image  # noqa: E402
 
 HERE = Path(__file__).resolve().parent
+#: Stored with their pixels turned a quarter clockwise and EXIF Orientation 8 (turn a quarter anticlockwise to view),
+#: as a phone held upside down stores a portrait. Orientation 6, the other way, is not lossless here: jpegtran turns
+#: whole 16x16 blocks, and the photos are 360 pixels wide.
+PHONE_PHOTOS = ("digit_1_pencil.jpg", "digit_7_pencil.jpg")
 
 
 def arc(cx, cy, rx, ry, start, stop, n=40):
@@ -101,12 +111,33 @@ def save(image: np.ndarray, path: Path, kind: str) -> None:
     path.write_bytes(data.numpy())
 
 
+def as_a_phone_stores_it(path: Path) -> None:
+    """Store a JPEG as a phone does: its pixels turned a quarter clockwise, losslessly, and EXIF Orientation 8.
+
+    jpegtran turns the compressed blocks themselves, so the photo a viewer shows is the same, pixel for pixel.
+    The JFIF header it writes gives way to the EXIF one, as in a phone's JPEG.
+    """
+    if shutil.which("jpegtran") is None:
+        raise SystemExit("jpegtran not found: install libjpeg-turbo-progs (Debian, Ubuntu) or jpeg-turbo (Homebrew)")
+    turned = subprocess.run(["jpegtran", "-rotate", "90", "-perfect", "-copy", "none", str(path)],
+                            capture_output=True, check=True).stdout
+    assert turned[:4] == b"\xff\xd8\xff\xe0", "jpegtran's output should start with SOI and a JFIF APP0 segment"
+    after_jfif = 4 + int.from_bytes(turned[4:6], "big")
+    exif = Image.Exif()
+    exif[0x0112] = 8  # Orientation: the 0th row is the left side, the 0th column the bottom
+    payload = exif.tobytes()  # b"Exif\0\0" and the TIFF structure with the one tag
+    app1 = b"\xff\xe1" + (len(payload) + 2).to_bytes(2, "big") + payload
+    path.write_bytes(turned[:2] + app1 + turned[after_jfif:])
+
+
 def main() -> None:
     rng = np.random.default_rng(2024)
     for digit in range(10):
         style = STYLES[digit % len(STYLES)]
         path = HERE / f"digit_{digit}_{style[0]}{style[1]}"
         save(render(digit, style, rng), path, style[-1])
+        if path.name in PHONE_PHOTOS:
+            as_a_phone_stores_it(path)
         print(path.name)
 
 

@@ -4,6 +4,7 @@
 ``figures`` redraws img/ (``python -m mnist_tutorial figures``), ``lab`` opens
 notebooks in JupyterLab in headless Chromium, ``fingerprint`` tells machines that
 compute alike, ``nbval_outputs`` (a pytest plugin) compares the notebooks' outputs
-strictly where they do, and ``cli`` is the command line.
+strictly where they do, ``recipes`` trains a notebook's model as the notebook does (for
+the figures, the benchmarks and the tests), and ``cli`` is the command line.
 None of it is imported by ``import mnist_tutorial``.
 """

@@ -37,7 +37,7 @@ def command_data(args: argparse.Namespace) -> int:
 def command_run(args: argparse.Namespace) -> int:
     """Execute the notebooks and print the results table."""
     from mnist_tutorial.tools.fingerprint import MACHINE_FILE, fingerprint, instruction_set
-    from mnist_tutorial.tools.series import (CELL_TIMEOUT, RunFailed, RunInterrupted, markdown_table, passed,
+    from mnist_tutorial.tools.series import (CELL_TIMEOUT, RunFailed, RunInterrupted, passed, results_table_markdown,
                                              run_series, write_atomically)
 
     in_place = not args.check and args.seed is None
@@ -59,7 +59,7 @@ def command_run(args: argparse.Namespace) -> int:
         print(f"\n{stop}", file=sys.stderr)
         return 128 + stop.signum  # 130 for Ctrl-C, 143 for SIGTERM, as a shell reports them
     print(f"\nAll notebooks ran in {time.perf_counter() - began:.0f} s.\n")
-    print(markdown_table(rows))
+    print(results_table_markdown(rows))
     return 0 if all(passed(row) for row in rows) else 1
 
 

@@ -10,13 +10,12 @@ import os
 from pathlib import Path
 
 import matplotlib.pyplot as plt
-import numpy as np
 
 from mnist_tutorial import plots
 from mnist_tutorial.images import prepare_image, read_image
-from mnist_tutorial.models import CONVNET_BATCH_SIZE, RECIPES, build_convnet
-from mnist_tutorial.preprocessing import scale
-from mnist_tutorial.training import confusion_matrix, predict_classes, set_seed, shuffled_batches
+from mnist_tutorial.models import RECIPES
+from mnist_tutorial.tools.recipes import CONVNET, train_as_notebook
+from mnist_tutorial.training import confusion_matrix, predict_classes
 
 #: The files written, in the order they are made.
 FIGURES = (
@@ -64,15 +63,10 @@ def make_figures(
         _save(plots.plot_network(RECIPES["normalize_flatten_mlp"].build()).figure, folder / FIGURES[2]),
     ]
 
-    recipe = RECIPES["dense_512_rmsprop"]
-    x, y = recipe.prepare(x_fit, y_fit)
-    split = int(len(x) * 0.9)  # the last 10% for validation, as notebook 04 holds it out
-    set_seed(seed)
-    dense = recipe.build()
-    history = dense.fit(shuffled_batches(x[:split], y[:split], recipe.batch_size), epochs=epochs, shuffle=False,
-                        validation_data=(x[split:], y[split:]), verbose=0)
-    written.append(_save(plots.plot_history(history), folder / FIGURES[3]))
-    test_x, _ = recipe.prepare(x_test, y_test)
+    # the last 10% held out for validation, as notebook 04 holds it out
+    dense = train_as_notebook("dense_512_rmsprop", seed, x_fit, y_fit, epochs=epochs, held_out=0.1)
+    written.append(_save(plots.plot_history(dense.history), folder / FIGURES[3]))
+    test_x, _ = RECIPES["dense_512_rmsprop"].prepare(x_test, y_test)
     written.append(_save(plots.plot_confusion_matrix(confusion_matrix(y_test, predict_classes(dense, test_x))).figure,
                          folder / FIGURES[4]))
 
@@ -81,9 +75,6 @@ def make_figures(
     fig = plots.plot_photo_prediction(read_image(photo), digit, probabilities)
     written.append(_save(fig, folder / FIGURES[5]))
 
-    set_seed(seed)
-    convnet = build_convnet(steps_per_epoch=-(-len(x_fit) // CONVNET_BATCH_SIZE), epochs=conv_epochs)
-    convnet.fit(shuffled_batches(scale(x_fit)[..., np.newaxis], y_fit, CONVNET_BATCH_SIZE), epochs=conv_epochs,
-                shuffle=False, verbose=0)
+    convnet = train_as_notebook(CONVNET, seed, x_fit, y_fit, epochs=conv_epochs)
     written.append(_save(plots.plot_filters(convnet.get_layer("conv_1").get_weights()[0]), folder / FIGURES[6]))
     return written

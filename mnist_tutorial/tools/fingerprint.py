@@ -33,7 +33,7 @@ import sys
 #: What every notebook's setup cell puts in the environment before TensorFlow is imported.
 NOTEBOOK_ENVIRONMENT = {"TF_CPP_MIN_LOG_LEVEL": "3", "TF_ENABLE_ONEDNN_OPTS": "0"}
 #: Hex digits of the SHA-256 digest that are kept: enough to tell machines apart, short enough to read.
-DIGITS = 16
+HEX_DIGITS = 16
 #: The file beside the notebooks where the runner records the machine that executed them.
 MACHINE_FILE = "machine.json"
 
@@ -51,19 +51,24 @@ def committed_machine(path: str | os.PathLike) -> dict:
     return machine if isinstance(machine, dict) else {}
 
 
-def instruction_set() -> str:
+def instruction_set(cpuinfo: str | None = None) -> str:
     """Return the widest x86 vector instruction set this CPU has ("AVX-512", "AVX2", ...), or the machine's name.
 
-    >>> instruction_set() != ""
-    True
+    Reads the flags of the first processor in ``cpuinfo``, the text of Linux's ``/proc/cpuinfo``
+    (this machine's by default); without any, it names the machine (``platform.machine()``).
+
+    >>> instruction_set("flags : fpu sse4_2 avx avx2 fma")  # a line of an AVX2 machine's /proc/cpuinfo
+    'AVX2'
     """
     import platform
 
-    try:
-        with open("/proc/cpuinfo", encoding="utf-8") as file:
-            flags = next((line.split(":", 1)[1].split() for line in file if line.startswith("flags")), [])
-    except OSError:
-        flags = []
+    if cpuinfo is None:
+        try:
+            with open("/proc/cpuinfo", encoding="utf-8") as file:
+                cpuinfo = file.read()
+        except OSError:
+            cpuinfo = ""
+    flags = next((line.split(":", 1)[1].split() for line in cpuinfo.splitlines() if line.startswith("flags")), [])
     for flag, name in (("avx512f", "AVX-512"), ("avx2", "AVX2"), ("avx", "AVX"), ("sse4_2", "SSE4.2")):
         if flag in flags:
             return name
@@ -109,7 +114,7 @@ def compute() -> str:
             digest.update(np.ascontiguousarray(weights).tobytes())
         for batch_size in (32, 1000):
             digest.update(model.predict(x, batch_size=batch_size, verbose=0).tobytes())
-    return digest.hexdigest()[:DIGITS]
+    return digest.hexdigest()[:HEX_DIGITS]
 
 
 def fingerprint(python: str = sys.executable) -> str:

@@ -26,8 +26,7 @@ import nbclient
 import nbformat
 from nbclient.exceptions import CellExecutionError, CellTimeoutError, DeadKernelError
 
-from mnist_tutorial import results
-from mnist_tutorial.results import COLUMNS, Result
+from mnist_tutorial.results import COLUMNS, Result, _markdown_table  # the notebooks' table, with a notebook column
 
 #: Seconds one cell may run: several times the slowest cell, notebook 05's convnet training (the README has its time).
 CELL_TIMEOUT = 1800
@@ -160,76 +159,101 @@ def without_widget_views(notebook: nbformat.NotebookNode) -> nbformat.NotebookNo
 
 async def _execute(notebook: nbformat.NotebookNode, path: Path, cell_timeout: int) -> nbformat.NotebookNode:
     """Run ``notebook`` with nbclient; turn signals into a clean cancellation and errors into ``RunFailed``."""
-    task, loop = asyncio.current_task(), asyncio.get_running_loop()
-    previous = {signum: signal.getsignal(signum) for signum in STOP_SIGNALS}
-    received: list[int] = []
-    stopping: list[asyncio.Task] = []  # holds the kill-then-cancel task while it runs
-    running: list[nbformat.NotebookNode] = []  # the code cells started so far; the last one is running
+    return await _Execution(notebook, path, cell_timeout).run()
 
-    async def kill_then_cancel() -> None:
-        # Kill the kernel outright first: nbclient's clean-up, shutdown_kernel(now=True), interrupts it before
-        # killing it, and a kernel killed while it answers that interrupt can print a libzmq assertion here.
+
+class _Execution:
+    """One notebook executed by nbclient, with the runner's hold on SIGINT and SIGTERM and its account of a failure.
+
+    Create it inside the event loop that runs it: a stop signal cancels the task that runs it.
+    """
+
+    def __init__(self, notebook: nbformat.NotebookNode, path: Path, cell_timeout: int) -> None:
+        self.notebook, self.path, self.cell_timeout = notebook, path, cell_timeout
+        self.task, self.loop = asyncio.current_task(), asyncio.get_running_loop()
+        self.received: list[int] = []  # the stop signal, once one came
+        self.stopping: list[asyncio.Task] = []  # holds the kill-then-cancel task while it runs
+        self.running: list[nbformat.NotebookNode] = []  # the code cells started so far; the last one is running
+        self.client = _Client(
+            notebook,
+            self.take_signals,
+            timeout=cell_timeout,
+            kernel_name="python3",
+            record_timing=False,
+            store_widget_state=False,  # widget state belongs to the kernel that made it; see without_widget_views
+            extra_arguments=["--log-level=ERROR"],  # the kernel's own start-up warnings stay out of the terminal
+            resources={"metadata": {"path": str(path.parent)}},
+            on_cell_start=self.count_cell,
+        )
+
+    async def run(self) -> nbformat.NotebookNode:
+        """Execute every cell, holding the stop signals meanwhile and giving the previous handlers back after."""
+        previous = {signum: signal.getsignal(signum) for signum in STOP_SIGNALS}
+        self.take_signals()
         try:
-            if client.km is not None and client.km.has_kernel:
-                await client.km.signal_kernel(signal.SIGKILL)
+            await self.client.async_execute()
+        except BaseException as error:
+            if self.received:  # whatever the cancellation became in nbclient: a "dead kernel", a closed socket...
+                await _shut_down(self.client)
+                raise RunInterrupted(self.path.name, self.received[0]) from None
+            failure = self.failure(error)
+            if failure is None:
+                raise
+            raise failure from None
         finally:
-            task.cancel()
+            if threading.current_thread() is threading.main_thread():
+                for signum, handler in previous.items():
+                    self.loop.remove_signal_handler(signum)
+                    signal.signal(signum, handler)  # asyncio would leave the default handlers behind
+        return self.notebook
 
-    def stop(signum: int) -> None:
-        if not received:  # a second Ctrl-C must not cut short the kernel's shutdown
-            received.append(signum)
-            client.shutdown_kernel = "immediate"
-            stopping.append(asyncio.ensure_future(kill_then_cancel()))
-
-    def take_signals() -> None:
+    def take_signals(self) -> None:
+        """Make SIGINT and SIGTERM call ``stop`` (in the main thread only: signals go nowhere else)."""
         if threading.current_thread() is threading.main_thread():
             for signum in STOP_SIGNALS:
-                loop.add_signal_handler(signum, stop, signum)
+                self.loop.add_signal_handler(signum, self.stop, signum)
 
-    def count_cell(cell: nbformat.NotebookNode, **_) -> None:
-        if cell.cell_type == "code":
-            running.append(cell)
+    def stop(self, signum: int) -> None:
+        """Kill the kernel and cancel the run, once: a second Ctrl-C must not cut short the kernel's shutdown."""
+        if not self.received:
+            self.received.append(signum)
+            self.client.shutdown_kernel = "immediate"
+            self.stopping.append(asyncio.ensure_future(self.kill_then_cancel()))
 
-    client = _Client(
-        notebook,
-        take_signals,
-        timeout=cell_timeout,
-        kernel_name="python3",
-        record_timing=False,
-        store_widget_state=False,  # widget state belongs to the kernel that made it; see without_widget_views
-        extra_arguments=["--log-level=ERROR"],  # the kernel's own start-up warnings stay out of the terminal
-        resources={"metadata": {"path": str(path.parent)}},
-        on_cell_start=count_cell,
-    )
+    async def kill_then_cancel(self) -> None:
+        """Kill the kernel outright, then cancel the run.
 
-    def where() -> str:
-        return f"{path.name}, code cell {len(running)}"
-
-    take_signals()
-    try:
+        Outright: nbclient's clean-up, ``shutdown_kernel(now=True)``, interrupts the kernel before killing it,
+        and a kernel killed while it answers that interrupt can print a libzmq assertion here.
+        """
         try:
-            await client.async_execute()
-        except BaseException:
-            if received:  # whatever the cancellation became in nbclient: a "dead kernel", a closed socket...
-                await _shut_down(client)
-                raise RunInterrupted(path.name, received[0]) from None
-            raise
-    except DeadKernelError:
-        raise RunFailed(f"{where()}: the kernel died (killed, or out of memory)") from None
-    except CellTimeoutError:
-        raise RunFailed(f"{where()}: the cell ran longer than {cell_timeout} s, the limit for one cell "
-                        "(--cell-timeout)") from None
-    except CellExecutionError as error:
-        errors = [output for output in running[-1].outputs if output.output_type == "error"] if running else []
-        report = "\n".join(errors[-1].traceback) if errors else f"{error.ename}: {error.evalue}"
-        lines = ANSI_ESCAPE.sub("", report).strip().splitlines()
-        raise RunFailed(f"{where()} raised {error.ename}:\n" + "\n".join(lines[-ERROR_LINES:])) from None
-    finally:
-        if threading.current_thread() is threading.main_thread():
-            for signum, handler in previous.items():
-                loop.remove_signal_handler(signum)
-                signal.signal(signum, handler)  # asyncio would leave the default handlers behind
-    return notebook
+            if self.client.km is not None and self.client.km.has_kernel:
+                await self.client.km.signal_kernel(signal.SIGKILL)
+        finally:
+            self.task.cancel()
+
+    def count_cell(self, cell: nbformat.NotebookNode, **_) -> None:
+        """nbclient's ``on_cell_start`` hook: keep count of the code cells, to name the one that fails."""
+        if cell.cell_type == "code":
+            self.running.append(cell)
+
+    def where(self) -> str:
+        """The notebook and the code cell running, as a failure names them."""
+        return f"{self.path.name}, code cell {len(self.running)}"
+
+    def failure(self, error: BaseException) -> RunFailed | None:
+        """The ``RunFailed`` that says what went wrong in a cell, or None for an error that is not a cell's."""
+        if isinstance(error, DeadKernelError):
+            return RunFailed(f"{self.where()}: the kernel died (killed, or out of memory)")
+        if isinstance(error, CellTimeoutError):
+            return RunFailed(f"{self.where()}: the cell ran longer than {self.cell_timeout} s, the limit for one cell "
+                             "(--cell-timeout)")
+        if isinstance(error, CellExecutionError):
+            errors = [output for output in self.running[-1].outputs if output.output_type == "error"] if self.running else []
+            report = "\n".join(errors[-1].traceback) if errors else f"{error.ename}: {error.evalue}"
+            lines = ANSI_ESCAPE.sub("", report).strip().splitlines()
+            return RunFailed(f"{self.where()} raised {error.ename}:\n" + "\n".join(lines[-ERROR_LINES:]))
+        return None
 
 
 def write_atomically(content: nbformat.NotebookNode | str, path: str | os.PathLike) -> None:
@@ -284,18 +308,17 @@ def passed(row: dict) -> bool:
     return _result(row).passed
 
 
-def markdown_table(rows: list[dict]) -> str:
-    """Format result rows, each ``Result.to_dict`` data with a ``notebook`` key, as a Markdown table.
+def results_table_markdown(rows: list[dict]) -> str:
+    """Return the series' results table in Markdown: result rows, each ``Result.to_dict`` data with a ``notebook`` key.
 
     >>> row = {"notebook": "01", "model": "mlp", "params": 10, "epochs": 3, "seconds": 9.0, "accuracy": 0.97,
     ...        "target": {"reported": 0.9706, "tolerance": 0.005, "minimum": 0.0, "measured_on": "test"}}
-    >>> print(markdown_table([row]))
+    >>> print(results_table_markdown([row]))
     | notebook | model | params | epochs | train time | accuracy | tutorial | check |
     | --- | --- | --- | --- | --- | --- | --- | --- |
     | 01 | mlp | 10 | 3 | 9.0 s | 97.00% | 97.06% | pass |
     """
-    return results.markdown_table(("notebook", *COLUMNS),
-                                  [[row["notebook"], *_result(row).cells().values()] for row in rows])
+    return _markdown_table(("notebook", *COLUMNS), [[row["notebook"], *_result(row).cells().values()] for row in rows])
 
 
 def run_series(
@@ -330,49 +353,73 @@ def run_series(
         raise FileNotFoundError(f"no notebooks named NN_*.ipynb in {folder}")
     if seed is not None:
         check, results_path = True, None  # the copies with another seed are never written
-    rows: list[dict] = []
-    failures: list[str] = []
-    updated: list[str] = []
-    earlier = _read_rows(results_path)  # the last run's rows, each replaced as its notebook completes
-    running: Path | None = None  # the notebook being executed, while its progress line is open
-    start = time.perf_counter()
-    try:
-        with _signals_raise():
-            for number, path in enumerate(notebooks, 1):
-                running = path
-                log(f"[{number}/{len(notebooks)}] {path.name} ...", end="", flush=True)
-                began = time.perf_counter()
-                try:
-                    notebook = execute_notebook(path, cell_timeout, seed)
-                except RunFailed as failure:
-                    log(" FAILED")
-                    if seed is None:
-                        raise RunFailed(f"{failure}\n{path.name} was left as it was.") from None
-                    failures.append(str(failure))
-                    running = None
-                    continue
-                if not check:
-                    _write(notebook, path)
-                    updated.append(path.name)
-                rows += [{"notebook": path.stem, **row} for row in result_rows(notebook)]
-                if results_path is not None:
-                    to_come = {later.stem for later in notebooks[number:]}
-                    later = [row for row in earlier if row.get("notebook") in to_come]
-                    _write_text(json.dumps(rows + later, indent=2) + "\n", Path(results_path))
-                now = time.perf_counter()
-                log(f" done in {now - began:.0f} s (total {now - start:.0f} s)")
-                running = None
-            if failures:
-                raise RunFailed(f"with seed {seed}, {len(failures)} of {len(notebooks)} notebooks failed:\n\n"
-                                + "\n\n".join(failures))
-    except RunInterrupted as stop:
-        if running is not None:
-            log(" interrupted")
-        where = f"while running {running.name}, which was left as it was" if running else "between notebooks"
-        done = f"already updated: {', '.join(updated)}" if updated else "no notebook was updated"
-        raise RunInterrupted(f"interrupted by {signal.Signals(stop.signum).name} {where}; {done}",
-                             stop.signum) from None
-    return rows
+    return _SeriesRun(notebooks, check, results_path, log, cell_timeout, seed).run()
+
+
+class _SeriesRun:
+    """One run of the series: the notebooks run so far, their rows, and what to say if the run stops."""
+
+    def __init__(self, notebooks: list[Path], check: bool, results_path: str | os.PathLike | None, log,
+                 cell_timeout: int, seed: int | None) -> None:
+        self.notebooks, self.check, self.log, self.cell_timeout, self.seed = notebooks, check, log, cell_timeout, seed
+        self.results_path = Path(results_path) if results_path is not None else None
+        self.rows: list[dict] = []
+        self.failures: list[str] = []  # with another seed: every notebook that failed, each one's message
+        self.updated: list[str] = []  # the notebooks written in place
+        self.earlier = _read_rows(results_path)  # the last run's rows, each replaced as its notebook completes
+        self.running: Path | None = None  # the notebook being executed, while its progress line is open
+        self.start = time.perf_counter()
+
+    def run(self) -> list[dict]:
+        """Run every notebook in order and return all result rows; see ``run_series``."""
+        try:
+            with _signals_raise():
+                for number, path in enumerate(self.notebooks, 1):
+                    self.run_notebook(number, path)
+                if self.failures:
+                    raise RunFailed(f"with seed {self.seed}, {len(self.failures)} of {len(self.notebooks)} notebooks "
+                                    "failed:\n\n" + "\n\n".join(self.failures))
+        except RunInterrupted as stop:
+            raise self.interrupted(stop.signum) from None
+        return self.rows
+
+    def run_notebook(self, number: int, path: Path) -> None:
+        """Execute one notebook, with its progress line, and keep what it gave; a failure stops the run, unless seeded."""
+        self.running = path
+        self.log(f"[{number}/{len(self.notebooks)}] {path.name} ...", end="", flush=True)
+        began = time.perf_counter()
+        try:
+            notebook = execute_notebook(path, self.cell_timeout, self.seed)
+        except RunFailed as failure:
+            self.log(" FAILED")
+            if self.seed is None:
+                raise RunFailed(f"{failure}\n{path.name} was left as it was.") from None
+            self.failures.append(str(failure))
+            self.running = None
+            return
+        self.keep(notebook, number, path)
+        now = time.perf_counter()
+        self.log(f" done in {now - began:.0f} s (total {now - self.start:.0f} s)")
+        self.running = None
+
+    def keep(self, notebook: nbformat.NotebookNode, number: int, path: Path) -> None:
+        """Write the executed notebook in place (unless checking), and its rows in place of its last ones."""
+        if not self.check:
+            _write(notebook, path)
+            self.updated.append(path.name)
+        self.rows += [{"notebook": path.stem, **row} for row in result_rows(notebook)]
+        if self.results_path is not None:
+            to_come = {later.stem for later in self.notebooks[number:]}
+            later = [row for row in self.earlier if row.get("notebook") in to_come]
+            _write_text(json.dumps(self.rows + later, indent=2) + "\n", self.results_path)
+
+    def interrupted(self, signum: int) -> RunInterrupted:
+        """What a stop signal ends the run with: which notebook was left as it was, which were updated."""
+        if self.running is not None:
+            self.log(" interrupted")
+        where = f"while running {self.running.name}, which was left as it was" if self.running else "between notebooks"
+        done = f"already updated: {', '.join(self.updated)}" if self.updated else "no notebook was updated"
+        return RunInterrupted(f"interrupted by {signal.Signals(signum).name} {where}; {done}", signum)
 
 
 def _read_rows(path: str | os.PathLike | None) -> list[dict]:
