@@ -7,6 +7,8 @@ import os
 import shutil
 import subprocess
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import nbformat
@@ -69,15 +71,29 @@ def fresh_copy(series_folder: Path, tmp_path: Path) -> Path:
     return Path(shutil.copytree(series_folder, tmp_path / "notebooks"))
 
 
-@pytest.fixture(scope="module")
-def committed_series(tmp_path_factory, here) -> Path:
-    """A one-notebook series executed by the runner, with this machine's fingerprint recorded beside it."""
-    folder = tmp_path_factory.mktemp("committed") / "notebooks"
+def executed_series(folder: Path, cells: list) -> Path:
+    """``folder`` made to hold a one-notebook series of ``cells``, executed by the runner as the committed outputs."""
     folder.mkdir()
-    cells = [new_markdown_cell("# test"), new_code_cell("print(6 * 7)"), new_code_cell("print('done')")]
     nbformat.write(new_notebook(cells=cells, metadata={"kernelspec": {"name": "python3", "display_name": "Python 3",
                                                                       "language": "python"}}), folder / "01_a.ipynb")
     series.run_series(folder, log=lambda *a, **k: None)
+    return folder
+
+
+@contextmanager
+def edited(folder: Path) -> Iterator[nbformat.NotebookNode]:
+    """The series' notebook, written back once the block has changed it (its code, or its committed outputs)."""
+    path = folder / "01_a.ipynb"
+    notebook = nbformat.read(path, as_version=4)
+    yield notebook
+    nbformat.write(notebook, path)
+
+
+@pytest.fixture(scope="module")
+def committed_series(tmp_path_factory, here) -> Path:
+    """A one-notebook series executed by the runner, with this machine's fingerprint recorded beside it."""
+    cells = [new_markdown_cell("# test"), new_code_cell("print(6 * 7)"), new_code_cell("print('done')")]
+    folder = executed_series(tmp_path_factory.mktemp("committed") / "notebooks", cells)
     (folder / "machine.json").write_text(json.dumps({"fingerprint": here, "instruction_set": "test"}))
     return folder
 
@@ -97,11 +113,9 @@ def pytest_on(folder: Path, *options: str) -> subprocess.CompletedProcess:
 
 
 def change_an_output(folder: Path) -> None:
-    path = folder / "01_a.ipynb"
-    notebook = nbformat.read(path, as_version=4)
-    assert notebook.cells[1].outputs[0].text == "42\n"
-    notebook.cells[1].outputs[0].text = "43\n"  # a regression: the committed figure and the computed one differ
-    nbformat.write(notebook, path)
+    with edited(folder) as notebook:
+        assert notebook.cells[1].outputs[0].text == "42\n"
+        notebook.cells[1].outputs[0].text = "43\n"  # a regression: the committed figure and the computed one differ
 
 
 @pytest.mark.slow
@@ -137,9 +151,8 @@ def test_another_fingerprint_compares_every_output_masked_and_says_so_at_the_top
 @pytest.mark.slow
 def test_lax_runs_every_cell_and_compares_nothing_when_asked(committed):
     change_an_output(committed)
-    notebook = nbformat.read(committed / "01_a.ipynb", as_version=4)
-    notebook.cells[1].outputs[0].text = "forty-two\n"  # a changed word, which only lax lets pass
-    nbformat.write(notebook, committed / "01_a.ipynb")
+    with edited(committed) as notebook:
+        notebook.cells[1].outputs[0].text = "forty-two\n"  # a changed word, which only lax lets pass
     run = pytest_on(committed, "--outputs", "lax")
     assert run.returncode == 0, run.stdout
     assert "2 notebook cells executed, their outputs NOT compared (lax)" in run.stdout
@@ -168,12 +181,8 @@ REGRESSIONS = {
 @pytest.fixture(scope="module")
 def rich_series(tmp_path_factory) -> Path:
     """A notebook of every kind of output, executed by the runner; its machine fingerprint is not this one."""
-    folder = tmp_path_factory.mktemp("rich") / "notebooks"
-    folder.mkdir()
     cells = [new_markdown_cell("# test")] + [new_code_cell(source) for source in RICH_CELLS.values()]
-    nbformat.write(new_notebook(cells=cells, metadata={"kernelspec": {"name": "python3", "display_name": "Python 3",
-                                                                      "language": "python"}}), folder / "01_a.ipynb")
-    series.run_series(folder, log=lambda *a, **k: None)
+    folder = executed_series(tmp_path_factory.mktemp("rich") / "notebooks", cells)
     (folder / "machine.json").write_text(json.dumps({"fingerprint": "0123456789abcdef", "instruction_set": "test"}))
     return folder
 
@@ -185,10 +194,8 @@ def rich(rich_series, tmp_path) -> Path:
 
 def rewrite_cell(folder: Path, name: str, source: str) -> None:
     """Change the code of one of RICH_CELLS, keeping the committed outputs: what a re-run then compares."""
-    path = folder / "01_a.ipynb"
-    notebook = nbformat.read(path, as_version=4)
-    notebook.cells[1 + list(RICH_CELLS).index(name)].source = source
-    nbformat.write(notebook, path)
+    with edited(folder) as notebook:
+        notebook.cells[1 + list(RICH_CELLS).index(name)].source = source
 
 
 @pytest.mark.slow
@@ -213,10 +220,8 @@ def test_a_masked_run_passes_where_only_the_numbers_changed(rich):
 
 @pytest.mark.slow
 def test_a_lax_run_still_fails_on_a_cell_that_raises(committed):
-    path = committed / "01_a.ipynb"
-    notebook = nbformat.read(path, as_version=4)
-    notebook.cells[2].source = "assert 1 + 1 == 3, 'the notebook\\'s own check'"
-    nbformat.write(notebook, path)
+    with edited(committed) as notebook:
+        notebook.cells[2].source = "assert 1 + 1 == 3, 'the notebook\\'s own check'"
     run = pytest_on(committed, "--outputs", "lax")  # no output is compared, yet a cell that raises fails
     assert run.returncode == 1 and "the notebook's own check" in run.stdout
 
@@ -256,13 +261,8 @@ def test_the_committed_outputs_record_their_machine():
 @pytest.fixture(scope="module")
 def seeded_series(tmp_path_factory) -> Path:
     """A notebook whose setup chooses a seed, executed by the runner with its own seed, 0."""
-    folder = tmp_path_factory.mktemp("seeded") / "notebooks"
-    folder.mkdir()
     cells = [new_code_cell("SEED = 0  # chosen once"), new_code_cell("print(f'accuracy {SEED * 0.1 + 0.9:.2%}')")]
-    nbformat.write(new_notebook(cells=cells, metadata={"kernelspec": {"name": "python3", "display_name": "Python 3",
-                                                                      "language": "python"}}), folder / "01_a.ipynb")
-    series.run_series(folder, log=lambda *a, **k: None)
-    return folder
+    return executed_series(tmp_path_factory.mktemp("seeded") / "notebooks", cells)
 
 
 @pytest.fixture
@@ -281,11 +281,9 @@ def test_another_seed_runs_masked_and_passes_where_only_numbers_move(seeded):
 
 @pytest.mark.slow
 def test_another_seed_fails_where_a_word_depends_on_the_seed(seeded):
-    path = seeded / "01_a.ipynb"
-    notebook = nbformat.read(path, as_version=4)
-    notebook.cells[1].source += "\nprint('lucky' if SEED == 0 else 'unlucky')"
-    notebook.cells[1].outputs[0].text += "lucky\n"
-    nbformat.write(notebook, path)
+    with edited(seeded) as notebook:
+        notebook.cells[1].source += "\nprint('lucky' if SEED == 0 else 'unlucky')"
+        notebook.cells[1].outputs[0].text += "lucky\n"
     assert pytest_on(seeded, "--outputs", "masked").returncode == 0  # its own seed: the same words
     run = pytest_on(seeded, "--seed", "1")
     assert run.returncode == 1 and "unlucky" in run.stdout, run.stdout
@@ -293,10 +291,8 @@ def test_another_seed_fails_where_a_word_depends_on_the_seed(seeded):
 
 @pytest.mark.slow
 def test_another_seed_needs_one_seed_line_in_every_notebook(seeded):
-    path = seeded / "01_a.ipynb"
-    notebook = nbformat.read(path, as_version=4)
-    notebook.cells[0].source = "seed = 0"
-    nbformat.write(notebook, path)
+    with edited(seeded) as notebook:
+        notebook.cells[0].source = "seed = 0"
     run = pytest_on(seeded, "--seed", "1")
     assert run.returncode == 4 and "01_a.ipynb needs exactly one line 'SEED = <number>' in its code, found 0" in \
         run.stderr, run.stderr

@@ -19,7 +19,6 @@ its top, and in its summary, with how many cells it compared. Every notebook cel
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 
 import pytest
@@ -107,18 +106,17 @@ def pytest_configure(config: pytest.Config) -> None:
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """Every notebook cell is marked ``slow`` (``-m "not slow"`` leaves the notebooks out); with ``--seed N``, each
     notebook's one line ``SEED = ...`` sets N instead (as ``run --seed N`` does)."""
+    notebooks: dict[pytest.Collector, list] = {}  # each notebook's code cells
     for item in items:
         if item.nodeid.split("::")[0].endswith(".ipynb"):
             item.add_marker(pytest.mark.slow)
+            if hasattr(item, "cell"):
+                notebooks.setdefault(item.parent, []).append(item.cell)
     seed = config.option.notebook_seed
     if seed is None:
         return
     from mnist_tutorial.tools.series import SEED_LINE
 
-    notebooks: dict[pytest.Collector, list] = {}
-    for item in items:
-        if hasattr(item, "cell") and item.nodeid.split("::")[0].endswith(".ipynb"):
-            notebooks.setdefault(item.parent, []).append(item.cell)
     for notebook, cells in notebooks.items():
         found = sum(len(SEED_LINE.findall(cell.source)) for cell in cells)
         if found != 1:
@@ -141,15 +139,6 @@ def pytest_runtest_setup(item: pytest.Item):
         notebook.sanitize_patterns[IMAGE[0]] = IMAGE[1]
         if mode == "masked":
             notebook.sanitize_patterns[NUMBER[0]] = NUMBER[1]  # last: after every rule of sanitize.cfg
-
-
-def mask_numbers(text: str) -> str:
-    """What a masked run compares of a text output: every number, with the blanks around it, as one ``#``.
-
-    >>> mask_numbers("dense_512   97.66%  10.31 points")
-    'dense_ # # % # points'
-    """
-    return re.sub(NUMBER[0], NUMBER[1], text)
 
 
 def pytest_report_header(config: pytest.Config) -> str | None:
