@@ -41,10 +41,11 @@ def fashion(fashion_dir: Path):
 
 @pytest.fixture(scope="session")
 def machine_fingerprint() -> str:
-    """This machine's fingerprint, computed once per test session: each computation is a fresh TensorFlow process."""
-    from mnist_tutorial.tools.fingerprint import fingerprint
+    """This machine's fingerprint, computed once per test session (or by the nbval plugin), and shared with the runs
+    the tests start: each computation is a fresh TensorFlow process."""
+    from mnist_tutorial.tools.fingerprint import this_machine
 
-    return fingerprint()
+    return this_machine()
 
 
 class LocalServer:

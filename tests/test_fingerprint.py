@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -27,8 +28,7 @@ def here(machine_fingerprint) -> str:
 
 @pytest.mark.slow
 def test_the_fingerprint_is_the_same_in_two_fresh_processes_and_under_the_notebooks_settings(here):
-    assert len(here) == fingerprint.HEX_DIGITS and int(here, 16) >= 0
-    assert fingerprint.fingerprint() == here
+    assert len(here) == fingerprint.HEX_DIGITS and int(here, 16) >= 0  # computed in a fresh process, once a session
     preset = {**os.environ, **fingerprint.NOTEBOOK_ENVIRONMENT}  # as a kernel has them after a notebook's first cell
     run = subprocess.run([sys.executable, "-m", "mnist_tutorial.tools.fingerprint"], env=preset, capture_output=True,
                          text=True, check=True)
@@ -41,6 +41,25 @@ def test_a_fingerprint_that_cannot_be_computed_says_why(tmp_path):
     python.chmod(0o755)
     with pytest.raises(RuntimeError, match="could not be computed:\nno TensorFlow here"):
         fingerprint.fingerprint(str(python))
+
+
+def test_this_machine_computes_once_and_hands_the_fingerprint_to_the_processes_started_after(monkeypatch):
+    computed = []
+    monkeypatch.setattr(fingerprint, "fingerprint", lambda: computed.append(1) or "0123456789abcdef")
+    monkeypatch.delenv(fingerprint.KNOWN_VARIABLE, raising=False)
+    assert fingerprint.this_machine() == fingerprint.this_machine() == "0123456789abcdef" and computed == [1]
+    assert os.environ[fingerprint.KNOWN_VARIABLE] == "0123456789abcdef"
+    child = subprocess.run([sys.executable, "-c", "from mnist_tutorial.tools.fingerprint import this_machine; "
+                            "print(this_machine())"], capture_output=True, text=True, check=True)
+    assert child.stdout.strip() == "0123456789abcdef"  # a started process reads it: no TensorFlow in it
+
+
+@pytest.mark.parametrize("value", ["", "c1d0fb35", "C1D0FB35052D20F4", "c1d0fb35052d20f4\n"])
+def test_this_machine_names_a_variable_that_holds_no_fingerprint(monkeypatch, value):
+    monkeypatch.setenv(fingerprint.KNOWN_VARIABLE, value)
+    with pytest.raises(ValueError, match=f"MNIST_TUTORIAL_FINGERPRINT must be a machine fingerprint, 16 hexadecimal "
+                                         f"digits \\(make fingerprint prints it\\), got {re.escape(repr(value))}"):
+        fingerprint.this_machine()
 
 
 # The flags lines of /proc/cpuinfo, shortened: an AVX-512 EPYC (Zen 4), an AVX2 one (Zen 2), and older x86 CPUs.
@@ -103,13 +122,18 @@ def committed(committed_series, tmp_path) -> Path:
     return fresh_copy(committed_series, tmp_path)
 
 
-def pytest_on(folder: Path, *options: str) -> subprocess.CompletedProcess:
-    """Run pytest with nbval and the plugin over the folder's notebooks, as pyproject's addopts would."""
+def pytest_on(folder: Path, *options: str, computing: bool = False) -> subprocess.CompletedProcess:
+    """Run pytest with nbval and the plugin over the folder's notebooks, as pyproject's addopts would.
+
+    It inherits this session's fingerprint (``fingerprint.this_machine``); ``computing`` makes it compute its own.
+    """
     (folder.parent / "pytest.ini").write_text("[pytest]\n")
     command = [sys.executable, "-m", "pytest", "-c", str(folder.parent / "pytest.ini"), "-p", "no:cacheprovider",
                "-p", "mnist_tutorial.tools.nbval_outputs", "--nbval", "--nbval-current-env",
                "--machine-file", str(folder / "machine.json"), *options, str(folder)]
-    return subprocess.run(command, capture_output=True, text=True, cwd=folder.parent, check=False)
+    environment = {name: value for name, value in os.environ.items()
+                   if not (computing and name == fingerprint.KNOWN_VARIABLE)}
+    return subprocess.run(command, capture_output=True, text=True, cwd=folder.parent, env=environment, check=False)
 
 
 def change_an_output(folder: Path) -> None:
@@ -120,7 +144,7 @@ def change_an_output(folder: Path) -> None:
 
 @pytest.mark.slow
 def test_a_matching_fingerprint_compares_every_output(committed, here):
-    run = pytest_on(committed)
+    run = pytest_on(committed, computing=True)  # the plugin computes this machine's fingerprint itself
     assert run.returncode == 0, run.stdout
     assert f"notebook outputs: strict, this machine's fingerprint is the committed one ({here})" in run.stdout
     assert "2 notebook cells compared digit for digit" in run.stdout

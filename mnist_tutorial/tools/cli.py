@@ -36,7 +36,7 @@ def command_data(args: argparse.Namespace) -> int:
 
 def command_run(args: argparse.Namespace) -> int:
     """Execute the notebooks and print the results table."""
-    from mnist_tutorial.tools.fingerprint import MACHINE_FILE, fingerprint, instruction_set
+    from mnist_tutorial.tools.fingerprint import MACHINE_FILE, instruction_set, this_machine
     from mnist_tutorial.tools.series import (CELL_TIMEOUT, RunFailed, RunInterrupted, passed, results_table_markdown,
                                              run_series, write_atomically)
 
@@ -46,7 +46,7 @@ def command_run(args: argparse.Namespace) -> int:
     print(f"Notebook series in {args.notebooks}, {mode}{seeded}", flush=True)
     began = time.perf_counter()
     try:
-        machine = {"fingerprint": fingerprint(), "instruction_set": instruction_set()} if in_place else None
+        machine = {"fingerprint": this_machine(), "instruction_set": instruction_set()} if in_place else None
         rows = run_series(args.notebooks, check=not in_place,
                           results_path=args.notebooks / "results.json" if in_place else None,
                           cell_timeout=args.cell_timeout or CELL_TIMEOUT, seed=args.seed)

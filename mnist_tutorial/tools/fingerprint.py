@@ -36,6 +36,8 @@ NOTEBOOK_ENVIRONMENT = {"TF_CPP_MIN_LOG_LEVEL": "3", "TF_ENABLE_ONEDNN_OPTS": "0
 HEX_DIGITS = 16
 #: The file beside the notebooks where the runner records the machine that executed them.
 MACHINE_FILE = "machine.json"
+#: Where ``this_machine`` leaves the fingerprint it computed, for the processes started after it (tests, kernels).
+KNOWN_VARIABLE = "MNIST_TUTORIAL_FINGERPRINT"
 
 
 def committed_machine(path: str | os.PathLike) -> dict:
@@ -130,6 +132,28 @@ def fingerprint(python: str = sys.executable) -> str:
         raise RuntimeError("the machine fingerprint could not be computed:\n"
                            + "\n".join(run.stderr.strip().splitlines()[-8:]))
     return lines[-1]
+
+
+def this_machine() -> str:
+    """Return this machine's fingerprint, computed once per job: a test session, and the runs it starts, share it.
+
+    ``$MNIST_TUTORIAL_FINGERPRINT`` where a process before this one computed it; else ``fingerprint()``,
+    which is then put there for the processes this one starts. ``make fingerprint`` always computes.
+
+    Raises:
+        ValueError: if the variable is set but is not a fingerprint (``HEX_DIGITS`` hexadecimal digits).
+        RuntimeError: if the fingerprint has to be computed and cannot be.
+
+    >>> KNOWN_VARIABLE
+    'MNIST_TUTORIAL_FINGERPRINT'
+    """
+    known = os.environ.get(KNOWN_VARIABLE)
+    if known is None:
+        os.environ[KNOWN_VARIABLE] = known = fingerprint()
+    elif len(known) != HEX_DIGITS or any(digit not in "0123456789abcdef" for digit in known):
+        raise ValueError(f"{KNOWN_VARIABLE} must be a machine fingerprint, {HEX_DIGITS} hexadecimal digits "
+                         f"(make fingerprint prints it), got {known!r}; unset it to compute it again")
+    return known
 
 
 if __name__ == "__main__":

@@ -61,11 +61,11 @@ def outputs_mode(config: pytest.Config) -> tuple[str, str]:
     if asked in ("lax", "masked"):
         what = "no output is compared" if asked == "lax" else "every output is compared with its numbers masked"
         return asked, f"notebook outputs: {asked}, as asked: every cell and every check runs, {what}"
-    from mnist_tutorial.tools.fingerprint import committed_machine, fingerprint, instruction_set
+    from mnist_tutorial.tools.fingerprint import committed_machine, instruction_set, this_machine
 
     machine_file = Path(config.option.machine_file)
     committed = committed_machine(machine_file).get("fingerprint", "none recorded")
-    here = fingerprint()
+    here = this_machine()
     if here == committed:
         return "strict", (f"notebook outputs: strict, this machine's fingerprint is the committed one ({here}): "
                           "every output is compared digit for digit")
