@@ -1,7 +1,9 @@
 """The digit pad in a real browser: JupyterLab on 127.0.0.1 in headless Chromium, digits drawn with the mouse.
 
 The served notebook is notebook 05's setup cell, the convnet trained as notebook 05 trains
-it (``tools.recipes.train_as_notebook``, from the same seed), and notebook 05's pad cell, unchanged. The test
+it (``tools.recipes.train_as_notebook``, from the same seed) but on the first 12,000 training images, and
+notebook 05's pad cell, unchanged. A fifth of the images trains in a fifth of the time, and the convnet
+still reads every recorded digit of ``img/strokes.json`` right (seeds 0, 1 and 2 checked). The test
 runs all cells, then draws recorded stroke paths (``img/strokes.json``) on the pad's canvas
 with the mouse, waits for the reading the kernel writes back into the pad, and checks each
 guess, Clear, and that the browser console stays free of errors. It prints the time from the
@@ -25,10 +27,10 @@ ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOK = ROOT / "notebooks" / "05_convnet.ipynb"
 STROKES = json.loads((ROOT / "img" / "strokes.json").read_text())
 CHROMIUM = lab.find_chromium()
-pytestmark = pytest.mark.slow  # a browser, and notebook 05's convnet trained on all of MNIST
+pytestmark = pytest.mark.slow  # a browser, and notebook 05's convnet trained on a fifth of MNIST
 TRAIN = """from mnist_tutorial.tools.recipes import CONVNET, train_as_notebook
 
-convnet = train_as_notebook(CONVNET, SEED, x_train, y_train)"""
+convnet = train_as_notebook(CONVNET, SEED, x_train[:12_000], y_train[:12_000])"""
 
 if CHROMIUM is None:
     message = f"the digit pad's browser test {lab.MISSING}"
@@ -72,7 +74,7 @@ def page(tmp_path_factory):
             "() => /\\[[*0-9]/.test(document.querySelector('.jp-CodeCell .jp-InputPrompt')?.innerText ?? '')",
             timeout=30_000)
         try:
-            page.wait_for_selector(".digit-pad-canvas", timeout=300_000)  # after training, which takes about 30 s
+            page.wait_for_selector(".digit-pad-canvas", timeout=300_000)  # after training, which takes about 7 s
         except Exception:
             page.screenshot(path=str(base / "no_pad.png"))
             outputs = page.evaluate("() => [...document.querySelectorAll('.jp-OutputArea-output')].map(o => o.innerText)")
