@@ -68,7 +68,7 @@ lab: $(STAMP)
 # The benchmark scripts, each by its file's name with dashes: make bench-training runs benchmarks/bench_training.py.
 # bench-training measures PyTorch and Keras on JAX beside TensorFlow where they are installed (make peers), and says
 # which it skipped.
-BENCHMARKS := bench-loading bench-training bench-convnet bench-isa bench-images photo-accuracy pad-accuracy seed-spread
+BENCHMARKS := bench-loading bench-training bench-convnet bench-isa bench-images photo-accuracy pad-accuracy seed-spread settings-spread
 .PHONY: $(BENCHMARKS) bench seed-spread-fashion
 $(BENCHMARKS): $(STAMP)
 	$(BIN)/python benchmarks/$(subst -,_,$@).py
