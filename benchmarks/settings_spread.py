@@ -19,6 +19,7 @@ import argparse
 import keras
 
 from mnist_tutorial.data import load_mnist
+from mnist_tutorial.models import build_mlp
 from mnist_tutorial.preprocessing import flatten_and_scale, one_hot
 from mnist_tutorial.training import set_seed, shuffled_batches
 
@@ -48,10 +49,8 @@ def test_accuracies(data, seed: int, optimizer="rmsprop", loss="categorical_cros
     """One setting trained as notebook 04 trains it, from ``seed``: its test accuracy after each epoch."""
     (train_x, train_y), (test_x, test_y) = data
     set_seed(seed)
-    model = keras.Sequential([keras.Input(shape=(784,)), keras.layers.Dense(512, activation=activation),
-                              keras.layers.Dense(10, activation="softmax")])
     optimizer = keras.optimizers.SGD(momentum=0.9) if optimizer == "momentum" else optimizer
-    model.compile(optimizer=optimizer, loss=loss, metrics=["accuracy"], steps_per_execution=32)
+    model = build_mlp((512,), activation, optimizer, loss)  # the notebook's dense_512, steps_per_execution=32
     batches = shuffled_batches(train_x, train_y, batch_size)
     accuracies = []
     for epoch in range(epochs):
