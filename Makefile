@@ -8,6 +8,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 PEERS  := $(VENV)/.peers
+BOOK   := $(VENV)/.book
 
 # The official MNIST and Fashion-MNIST files beside the checkout, when they are there (CI and developer machines).
 ifneq ($(wildcard ../shared/data/mnist),)
@@ -21,7 +22,8 @@ endif
 # Whatever runs a notebook kernel finds the project's Python first.
 export PATH := $(abspath $(BIN)):$(PATH)
 
-.PHONY: run check test test-quick peers test-strict test-masked test-lax test-seed fingerprint lab figures clean constraints
+.PHONY: run check test test-quick peers test-strict test-masked test-lax test-seed fingerprint lab figures clean constraints \
+        book test-book
 
 run: $(STAMP)
 	$(BIN)/python -m mnist_tutorial run
@@ -81,10 +83,22 @@ seed-spread-fashion: $(STAMP)
 # The benchmark's peers (the peers extra): PyTorch's CPU build, from PyTorch's index, and JAX; never for CI.
 peers: $(PEERS)
 
+# The book: the committed notebooks as a static site in book/_build/html, built offline by Sphinx and myst-nb
+# without executing them, warnings as errors (the book extra, installed on first use); test-book opens it in Chromium.
+book: $(BOOK)
+	$(BIN)/python -m mnist_tutorial.tools.book
+
+test-book: $(BOOK)
+	$(BIN)/python -m pytest tests/test_book.py
+
 $(STAMP): pyproject.toml constraints.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
 	$(BIN)/python -m pip install -q -c constraints.txt -e ".[cpu,test]"
+	touch $@
+
+$(BOOK): $(STAMP)
+	$(BIN)/python -m pip install -q -c constraints.txt -e ".[cpu,test,book]"
 	touch $@
 
 $(PEERS): $(STAMP)
@@ -92,10 +106,10 @@ $(PEERS): $(STAMP)
 	touch $@
 
 clean:
-	rm -rf $(VENV) build *.egg-info
+	rm -rf $(VENV) build *.egg-info book/_build
 
-# Re-pin constraints.txt from the current .venv (after changing pyproject.toml), the peers included.
-constraints: $(PEERS)
-	( echo "# The exact versions CI and the committed notebook outputs use (Python 3.11, Linux x86-64), and the benchmark's peers (make peers), which CI never installs."; \
+# Re-pin constraints.txt from the current .venv (after changing pyproject.toml), the peers and the book included.
+constraints: $(PEERS) $(BOOK)
+	( echo "# The exact versions CI and the committed notebook outputs use (Python 3.11, Linux x86-64), the benchmark's peers (make peers), which CI never installs, and the book's (make book)."; \
 	  echo "# Regenerate with: make constraints"; \
 	  $(BIN)/pip freeze --all --exclude-editable | grep -v -i -e '^mnist-tutorial' -e '^pip==' ) > constraints.txt

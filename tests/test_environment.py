@@ -27,13 +27,14 @@ def requirement_name(requirement: str) -> str:
 #: The benchmark's extra: PyTorch and JAX, measured beside TensorFlow by make bench-training, and no part of the
 #: lessons, the conda environment or CI.
 BENCHMARK_EXTRAS = {"peers"}
+BOOK_EXTRAS = {"book"}  # the static site's engine (make book): neither the lessons' nor the peers'; tests/test_book.py checks it
 
 
 def pyproject_names(extras: str = "lessons") -> set[str]:
     """The names in pyproject's dependencies and extras; the benchmark's peers with ``extras="peers"``, alone."""
     project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
     chosen = {name: extra for name, extra in project["optional-dependencies"].items()
-              if (name in BENCHMARK_EXTRAS) == (extras == "peers")}
+              if name not in BOOK_EXTRAS and (name in BENCHMARK_EXTRAS) == (extras == "peers")}
     requirements = ([] if extras == "peers" else project["dependencies"]) + [r for e in chosen.values() for r in e]
     return {CONDA_NAMES.get(requirement_name(r), requirement_name(r)) for r in requirements}
 

@@ -86,14 +86,16 @@ def command_figures(args: argparse.Namespace) -> int:
     import matplotlib
 
     matplotlib.use("Agg")  # files only: never open a window
-    from mnist_tutorial.tools import lab
     from mnist_tutorial.data import load_mnist
-    from mnist_tutorial.tools.figures import SCREENSHOT, SCREENSHOT_OF, make_figures
+    from mnist_tutorial.tools import book, lab
+    from mnist_tutorial.tools.figures import PAD_FIGURE, SCREENSHOT, SCREENSHOT_OF, make_figures
 
-    photo = ROOT / "img" / "photos" / "digit_3_chalkboard.jpg"
-    for path in make_figures(args.output, load_mnist(args.data_dir), photo):
+    photo, chromium = ROOT / "img" / "photos" / "digit_3_chalkboard.jpg", lab.find_chromium()
+    for path in make_figures(args.output, load_mnist(args.data_dir), photo,
+                             pad_figure=None if chromium is None else book.pad_figure):
         print(f"wrote {path}")
-    if lab.find_chromium() is None:
+    if chromium is None:
+        print(f"kept {args.output / PAD_FIGURE} as it was: the pad's picture {lab.MISSING}")
         print(f"kept {args.output / SCREENSHOT} as it was: the JupyterLab screenshot {lab.MISSING}")
     else:
         print(f"wrote {lab.screenshot(ROOT / 'notebooks' / SCREENSHOT_OF, args.output / SCREENSHOT)}")

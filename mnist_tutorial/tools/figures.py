@@ -7,8 +7,10 @@ rmsprop net (curves, confusion matrix, own photo) and the convnet (filters).
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from pathlib import Path
 
+import keras
 import matplotlib.pyplot as plt
 
 from mnist_tutorial import plots
@@ -30,6 +32,9 @@ FIGURES = (
 #: The README's JupyterLab screenshot: this notebook of notebooks/, written to this file of img/.
 #: ``python -m mnist_tutorial figures`` takes it when Chromium is there (see ``mnist_tutorial.tools.lab``).
 SCREENSHOT_OF, SCREENSHOT = "03_adam_variants_64_512.ipynb", "jupyterlab.png"
+#: The digit pad's picture, which the book shows in place of notebook 05's pad (``mnist_tutorial.tools.book``),
+#: drawn by the ``pad_figure`` given to ``make_figures`` where Chromium is installed.
+PAD_FIGURE = "pad.png"
 
 
 def _save(fig, path: Path) -> Path:
@@ -46,12 +51,14 @@ def make_figures(
     conv_epochs: int = 2,
     limit: int | None = None,
     seed: int = 0,
+    pad_figure: Callable[[keras.Model, Path], Path] | None = None,
 ) -> list[Path]:
     """Draw every figure of ``FIGURES`` into ``folder`` and return their paths.
 
     Takes the loaded ``mnist`` tuples, the photo to show as "your own digit",
     the epochs for the two models and an optional ``limit`` on the training
-    images (for quick tests).
+    images (for quick tests). With ``pad_figure`` (``tools.book.pad_figure``, which needs
+    Chromium), the pad's picture for the convnet is drawn too, as ``PAD_FIGURE``, last.
     """
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
@@ -77,4 +84,6 @@ def make_figures(
 
     convnet = train_as_notebook(CONVNET, seed, x_fit, y_fit, epochs=conv_epochs)
     written.append(_save(plots.plot_filters(convnet.get_layer("conv_1").get_weights()[0]), folder / FIGURES[6]))
+    if pad_figure is not None:
+        written.append(pad_figure(convnet, folder / PAD_FIGURE))
     return written

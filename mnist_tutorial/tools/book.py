@@ -1,0 +1,279 @@
+"""The book: the committed notebooks as a static site, built offline, without executing them (``make book``).
+
+``build`` lays the sources out as the checkout has them (book/index.md as the landing
+page, README.md, benchmarks/README.md, the notebooks and img/), so every relative link
+a notebook or the README holds (``../README.md#results``, ``02_dense_512_rmsprop.ipynb``)
+is a link between two pages of the site, and the same link still works in JupyterLab
+and on a code host. Sphinx builds them with book/conf.py (myst-nb, sphinx-book-theme),
+warnings as errors, so a link to a page or heading that is not there stops the build.
+
+This module is also the Sphinx extension that book/conf.py names (``setup``):
+- a notebook's widget views, which need a kernel, become the pad's picture and one
+  sentence (``static_widgets``);
+- the README's links to its own headings (``#results``), included into the landing
+  page, lead to the README's page (``readme_anchors``).
+
+``serve`` serves a built site on 127.0.0.1 for the browser test, and ``pad_picture``
+takes the picture of the digit pad (``make figures``).
+
+Needs the book extra (``pip install -e '.[book]'``); ``pad_picture`` needs Chromium and
+the test extra, as ``mnist_tutorial.tools.lab`` does.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import functools
+import http.server
+import json
+import posixpath
+import re
+import shutil
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]  # the checkout
+BOOK = ROOT / "book"  # conf.py and index.md
+OUTPUT = BOOK / "_build"  # html/, and the laid-out sources and Sphinx's doctrees beside it
+#: What the site is built from, as paths of the checkout (globs), laid out at the same paths.
+SOURCES = ("README.md", "benchmarks/README.md", "notebooks/[0-9][0-9]_*.ipynb", "img/*.png")
+WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"  # as mnist_tutorial.tools.series names it
+#: The picture shown in place of the digit pad, a path of the checkout (``make figures`` takes it).
+PAD_PICTURE = "img/pad.png"
+PAD_ALT = "The digit pad: a hand-drawn 7 on the canvas, the 28x28 image the convnet is given, and its ten probabilities"
+PAD_SENTENCE = ("*A picture of the digit pad: run this notebook in JupyterLab, and the pad reads the digit "
+                "you draw on it as you draw.*")
+PAD_REPR = re.compile(r"^DigitPad\(")  # the text a saved pad output keeps (DigitPad.__repr__)
+
+
+def _text(value: str | list[str]) -> str:
+    """A notebook's multi-line string, stored as one string or as a list of lines, as one string."""
+    return value if isinstance(value, str) else "".join(value)
+
+
+def is_pad(output: dict) -> bool:
+    """Whether a notebook output is the digit pad: a widget view, or the text a saved pad leaves (its repr).
+
+    >>> is_pad({"output_type": "execute_result", "data": {"text/plain": ["DigitPad(7 (100.0%))"]}})
+    True
+    >>> is_pad({"output_type": "stream", "name": "stdout", "text": "DigitPad(7)"})
+    False
+    """
+    data = output.get("data", {})
+    return WIDGET_VIEW in data or bool(PAD_REPR.match(_text(data.get("text/plain", ""))))
+
+
+def pad_output(docname: str) -> dict:
+    """The output shown in place of the pad on page ``docname``: its picture and one sentence, as Markdown.
+
+    >>> pad_output("notebooks/05_convnet")["data"]["text/markdown"].split("\\n")[0]
+    '![The digit pad: a hand-drawn 7 on the canvas, ...](../img/pad.png)'
+    """
+    picture = posixpath.relpath(PAD_PICTURE, posixpath.dirname(docname) or ".")
+    return {"output_type": "display_data", "metadata": {},
+            "data": {"text/markdown": f"![{PAD_ALT}]({picture})\n\n{PAD_SENTENCE}"}}
+
+
+def static_widgets(notebook: dict, docname: str) -> dict:
+    """Return ``notebook`` (JSON) with the pad's outputs as its picture and sentence, and no widget view left.
+
+    A widget view names a model that lives only in a kernel: a static page would show an
+    empty box, or load a widget manager from a CDN. Any other widget keeps its text.
+    ``notebook`` is changed in place.
+    """
+    for cell in notebook.get("cells", []):
+        outputs = cell.get("outputs", [])
+        for index, output in enumerate(outputs):
+            if is_pad(output):
+                outputs[index] = pad_output(docname)
+            else:
+                output.get("data", {}).pop(WIDGET_VIEW, None)
+    return notebook
+
+
+def readme_anchors(text: str, readme: str = "README.md") -> str:
+    """Point the README's links to its own headings at the README's page: included elsewhere, they lead there.
+
+    >>> readme_anchors("[masked](#running-on-another-machine), [results](benchmarks/README.md#x)")
+    '[masked](README.md#running-on-another-machine), [results](benchmarks/README.md#x)'
+    """
+    return re.sub(r"\]\(#", f"]({readme}#", text)
+
+
+def _on_source_read(app, docname: str, source: list[str]) -> None:
+    """Sphinx's source-read: a notebook's widgets as static content, before myst-nb reads it."""
+    if app.env.doc2path(docname).suffix == ".ipynb":
+        source[0] = json.dumps(static_widgets(json.loads(source[0]), docname))
+
+
+def _on_include_read(app, relative_path: Path, parent_docname: str, content: list[str]) -> None:
+    """Sphinx's include-read: README.md included into another page keeps its links to its own headings."""
+    if relative_path.as_posix() == "README.md" and parent_docname != "README":
+        content[0] = readme_anchors(content[0])
+
+
+def setup(app) -> dict:
+    """The Sphinx extension of book/conf.py."""
+    app.connect("source-read", _on_source_read)
+    app.connect("include-read", _on_include_read)
+    return {"parallel_read_safe": True, "parallel_write_safe": True}
+
+
+def lay_out(source: Path, root: Path = ROOT) -> list[str]:
+    """Copy the book's sources (``SOURCES`` and book/index.md) from ``root`` into the empty folder ``source``.
+
+    They keep their paths, so their relative links hold; returns those paths, sorted.
+    """
+    copied = []
+    for pattern in SOURCES:
+        for path in sorted(root.glob(pattern)):
+            relative = path.relative_to(root).as_posix()
+            (source / relative).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(path, source / relative)
+            copied.append(relative)
+    shutil.copy2(root / "book" / "index.md", source / "index.md")
+    return sorted([*copied, "index.md"])
+
+
+def _fresh(folder: Path) -> Path:
+    """Empty ``folder``, which must be missing, empty or a former build's (it holds ``.buildinfo`` or ``conf.py``)."""
+    if folder.exists() and any(folder.iterdir()):
+        if not any((folder / mark).exists() for mark in (".buildinfo", "index.md", "environment.pickle")):
+            raise ValueError(f"{folder} holds files that no book build wrote; not deleting it")
+        shutil.rmtree(folder)
+    folder.mkdir(parents=True)
+    return folder
+
+
+def build(output: str | Path = OUTPUT, root: Path = ROOT) -> Path:
+    """Build the site into ``output``/html from a fresh layout of the sources, warnings as errors; return html/.
+
+    ``output`` also holds the laid-out sources (source/) and Sphinx's doctrees; each build
+    starts them afresh. Raises ``RuntimeError`` with Sphinx's exit status if it fails.
+    """
+    from sphinx.cmd.build import build_main
+
+    output = Path(output)
+    source, doctrees, html = (_fresh(output / name) for name in ("source", "doctrees", "html"))
+    lay_out(source, root)
+    status = build_main(["-W", "--keep-going", "-q", "-b", "html", "-c", str(root / "book"), "-d", str(doctrees),
+                         str(source), str(html)])
+    if status != 0:
+        raise RuntimeError(f"the book's build failed (Sphinx exit status {status}); its warnings are above")
+    return html
+
+
+class _QuietHandler(http.server.SimpleHTTPRequestHandler):
+    """Serves files and keeps quiet: no line per request on stderr."""
+
+    def log_message(self, format: str, *args) -> None:  # noqa: A002 - the base class's name
+        """Log nothing."""
+
+
+@contextlib.contextmanager
+def serve(folder: str | Path) -> Iterator[str]:
+    """Serve ``folder`` over HTTP on 127.0.0.1 at a free port from a thread; yield its URL, stop on exit.
+
+    >>> with serve(ROOT / "book") as url:
+    ...     import urllib.request
+    ...     urllib.request.urlopen(f"{url}/index.md").read().startswith(b"# ")
+    True
+    """
+    handler = functools.partial(_QuietHandler, directory=str(folder))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join()
+
+
+#: The pad's synced traits that its front end reads, for ``pad_picture``.
+PAD_STATE = ("size", "pen_width", "strokes", "image", "probabilities", "guess", "message", "note", "answered")
+_PAD_PAGE = """<!doctype html><meta charset="utf-8"><title>pad</title><link rel="icon" href="data:,">
+<style>body { margin: 0; padding: 12px; background: #fff; display: inline-block; } %(css)s</style>
+<div id="pad"></div>
+<script type="module">
+const state = %(state)s;
+const model = { get: (name) => state[name], set: (name, value) => { state[name] = value; },
+                save_changes() {}, send() {}, on() {}, off() {} };
+const { default: widget } = await import("./pad.js");
+widget.render({ model, el: document.getElementById("pad") });
+document.body.dataset.ready = "yes";
+</script>"""
+
+
+def pad_picture(state: dict, path: str | Path) -> Path:
+    """Write a PNG of the digit pad's front end (pad.js, pad.css) showing ``state``, a pad's ``PAD_STATE`` traits.
+
+    The front end runs in headless Chromium, with a stand-in for the kernel's model that
+    holds ``state``: the picture is what JupyterLab shows of a pad in that state.
+    Raises ``RuntimeError`` if Chromium or Playwright is missing, or the page logs an error.
+    """
+    import tempfile
+
+    from mnist_tutorial.tools import lab
+
+    executable, path, package = lab.find_chromium(), Path(path), Path(__file__).resolve().parents[1]
+    if executable is None:
+        raise RuntimeError(f"the pad's picture {lab.MISSING}")
+    with tempfile.TemporaryDirectory(prefix="mnist-tutorial-pad-") as folder:
+        shutil.copy(package / "pad.js", folder)
+        page_text = _PAD_PAGE % {"css": (package / "pad.css").read_text(), "state": json.dumps(state)}
+        Path(folder, "index.html").write_text(page_text)
+        with serve(folder) as url, lab.chromium(executable) as browser:
+            page, errors = browser.new_page(viewport={"width": 600, "height": 400}), []
+            page.on("console", lambda message: errors.append(message.text) if message.type == "error" else None)
+            page.on("pageerror", lambda error: errors.append(str(error)))
+            page.goto(f"{url}/index.html")
+            page.wait_for_selector("body[data-ready=yes]", timeout=30_000)
+            if errors:
+                raise RuntimeError(f"the pad's page logged errors: {errors}")
+            page.locator("body").screenshot(path=str(path))
+    return path
+
+
+def pad_figure(model, path: str | Path, strokes: str | Path = ROOT / "img" / "strokes.json") -> Path:
+    """Write the pad's picture for ``model`` to ``path``: notebook 05's pad, holding the recorded 7 it replays.
+
+    ``model`` is a trained Keras model, as ``DigitPad`` takes it; ``strokes`` the recorded
+    stroke paths (img/strokes.json). ``make figures`` draws it with its convnet.
+    """
+    from mnist_tutorial.pad import DigitPad
+
+    pad = DigitPad(model)
+    pad.draw(json.loads(Path(strokes).read_text())["seven"]["strokes"])
+    return pad_picture({name: getattr(pad, name) for name in PAD_STATE}, path)
+
+
+def site_size(html: Path) -> tuple[int, int]:
+    """The number of files of a built site and their bytes."""
+    files = [path for path in html.rglob("*") if path.is_file()]
+    return len(files), sum(path.stat().st_size for path in files)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``python -m mnist_tutorial.tools.book [--output DIR]``: build the book and say where, how big, how fast."""
+    parser = argparse.ArgumentParser(prog="python -m mnist_tutorial.tools.book", description=__doc__.splitlines()[0])
+    parser.add_argument("--output", type=Path, default=OUTPUT, help="the build folder (the site goes to its html/)")
+    args = parser.parse_args(argv)
+    began = time.perf_counter()
+    try:
+        html = build(args.output)
+    except (RuntimeError, ValueError) as error:
+        print(error, file=sys.stderr)
+        return 1
+    files, size = site_size(html)
+    print(f"built {html / 'index.html'} in {time.perf_counter() - began:.1f} s: {files} files, {size / 1e6:.1f} MB")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
