@@ -89,7 +89,7 @@ book: $(BOOK)
 	$(BIN)/python -m mnist_tutorial.tools.book
 
 test-book: $(BOOK)
-	$(BIN)/python -m pytest tests/test_book.py
+	MNIST_TUTORIAL_BOOK_TEST=required $(BIN)/python -m pytest tests/test_book.py
 
 $(STAMP): pyproject.toml constraints.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)

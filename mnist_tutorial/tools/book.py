@@ -56,15 +56,16 @@ def _text(value: str | list[str]) -> str:
 
 
 def is_pad(output: dict) -> bool:
-    """Whether a notebook output is the digit pad: a widget view, or the text a saved pad leaves (its repr).
+    """Whether a notebook output shows the digit pad: its text is the pad's repr, with or without a widget view.
 
     >>> is_pad({"output_type": "execute_result", "data": {"text/plain": ["DigitPad(7 (100.0%))"]}})
     True
+    >>> is_pad({"output_type": "display_data", "data": {WIDGET_VIEW: {"model_id": "b2"}, "text/plain": "IntSlider()"}})
+    False
     >>> is_pad({"output_type": "stream", "name": "stdout", "text": "DigitPad(7)"})
     False
     """
-    data = output.get("data", {})
-    return WIDGET_VIEW in data or bool(PAD_REPR.match(_text(data.get("text/plain", ""))))
+    return bool(PAD_REPR.match(_text(output.get("data", {}).get("text/plain", ""))))
 
 
 def pad_output(docname: str) -> dict:
@@ -155,11 +156,11 @@ def build(output: str | Path = OUTPUT, root: Path = ROOT) -> Path:
     ``output`` also holds the laid-out sources (source/) and Sphinx's doctrees; each build
     starts them afresh. Raises ``RuntimeError`` with Sphinx's exit status if it fails.
     """
-    from sphinx.cmd.build import build_main
-
     output = Path(output)
     source, doctrees, html = (_fresh(output / name) for name in ("source", "doctrees", "html"))
     lay_out(source, root)
+    from sphinx.cmd.build import build_main  # the book extra, imported once the folders are known to be a build's
+
     status = build_main(["-W", "--keep-going", "-q", "-b", "html", "-c", str(root / "book"), "-d", str(doctrees),
                          str(source), str(html)])
     if status != 0:
@@ -263,10 +264,11 @@ def main(argv: list[str] | None = None) -> int:
     """``python -m mnist_tutorial.tools.book [--output DIR]``: build the book and say where, how big, how fast."""
     parser = argparse.ArgumentParser(prog="python -m mnist_tutorial.tools.book", description=__doc__.splitlines()[0])
     parser.add_argument("--output", type=Path, default=OUTPUT, help="the build folder (the site goes to its html/)")
+    parser.add_argument("--root", type=Path, default=ROOT, help="the checkout to build from (default: this one)")
     args = parser.parse_args(argv)
     began = time.perf_counter()
     try:
-        html = build(args.output)
+        html = build(args.output, args.root)
     except (RuntimeError, ValueError) as error:
         print(error, file=sys.stderr)
         return 1
