@@ -33,4 +33,5 @@ html_theme_options = {
     "use_fullscreen_button": True,
     "home_page_in_toc": True,
     "show_toc_level": 2,
+    "navbar_persistent": [],  # the search field is in the sidebar; unset, pydata-sphinx-theme 0.20 puts a second one above
 }
