@@ -8,7 +8,7 @@ test accuracy, or the last epoch's training accuracy where the tutorial reported
 For the 512-unit net it also trains 5 more epochs (10 in all), as notebook 02 does, and prints
 the five most frequent confusions of each seed; for the 512-512 Adam net it counts the ten
 example photos read right (notebook 03's check). It trains notebook 04's last model as the
-notebook does (Adam, EarlyStopping on the last 6,000 training images, the best epoch's weights
+notebook does (notebook 02's RMSprop, EarlyStopping on the last 6,000 training images, the best epoch's weights
 restored), with the epochs it ran and its five most frequent confusions (notebook 04 checks that
 4 and 9 are among them). It trains notebook 05's convnet as the notebook does (test accuracy,
 which must reach 99.2%) and reads the 1,050 photographed test digits with it (at least 97%, at
@@ -18,7 +18,7 @@ About 40 minutes on 2 cores; --only NAME [NAME ...] measures some of them (names
 Fashion-MNIST instead: notebook 02's 512-unit net and notebook 05's convnet, unchanged, whose
 spread over the seeds sets notebook 07's figures and tolerances (about 10 minutes).
 
-Run: MNIST_DATA_DIR=../shared/data/mnist python benchmarks/seed_spread.py [--only convnet dense_512_adam_early_stopping]
+Run: MNIST_DATA_DIR=../shared/data/mnist python benchmarks/seed_spread.py [--only convnet dense_512_rmsprop_early_stopping]
      FASHION_MNIST_DATA_DIR=../shared/data/fashion-mnist python benchmarks/seed_spread.py --dataset fashion
 """
 
@@ -59,7 +59,7 @@ class AccuracyAfter(keras.callbacks.Callback):
 def train_early_stopped(seed: int, x_train, y_train) -> tuple[keras.Model, int, int]:
     """Notebook 04's last model, trained from ``seed`` as the notebook trains it; returns it, epochs run, best epoch.
 
-    Notebook 02's 512-unit net with Adam, on the first 54,000 training images, for at most 20 epochs:
+    Notebook 02's 512-unit net with its RMSprop, on the first 54,000 training images, for at most 20 epochs:
     EarlyStopping watches the loss on the last 6,000 (patience 2) and restores the best epoch's weights,
     those of the lowest validation loss.
     """

@@ -271,10 +271,10 @@ def test_cli_run_prints_the_table_and_fails_on_a_failed_check(tmp_path, capsys, 
     write_notebook(tmp_path / "01_a.ipynb", TABLE.format(accuracy=0.99))
     assert main(["run", "--notebooks", str(tmp_path)]) == 0
     out = capsys.readouterr().out
-    assert "| 01_a | tiny | 10 | 1 | 0.1 s | 99.00% | 98.00% | pass |" in out
+    assert "| 01_a | tiny | 10 | 1 | 0.1 s | 99.00% | 98.00% | pass (needs 97.70%) |" in out
     write_notebook(tmp_path / "02_b.ipynb", TABLE.format(accuracy=0.9))
     assert main(["run", "--check", "--notebooks", str(tmp_path)]) == 1
-    assert "| 02_b | tiny | 10 | 1 | 0.1 s | 90.00% | 98.00% | FAIL |" in capsys.readouterr().out
+    assert "| 02_b | tiny | 10 | 1 | 0.1 s | 90.00% | 98.00% | FAIL (needs 97.70%) |" in capsys.readouterr().out
 
 
 def test_cli_run_reports_a_missing_folder(tmp_path, capsys, stand_in_fingerprint):
