@@ -194,8 +194,6 @@ def matmul_peak(size: int = 4096, repeats: int = 5) -> float:
 
     A product of two ``size`` x ``size`` matrices costs ``2 * size**3`` floating-point operations.
 
-    Copy along: ``_median_seconds``.
-
     Args:
         size: the matrices' side.
         repeats: the products timed, after one that warms up.
@@ -213,7 +211,13 @@ def matmul_peak(size: int = 4096, repeats: int = 5) -> float:
     if size <= 0 or repeats <= 0:
         raise ValueError(f"size and repeats must be positive, got {size} and {repeats}")
     a, b = (np.random.default_rng(seed).random((size, size), dtype=np.float32) for seed in (0, 1))
-    return 2 * size**3 / _median_seconds(lambda: a @ b, repeats)
+    a @ b  # the first product warms up
+    seconds = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        a @ b
+        seconds.append(time.perf_counter() - start)
+    return 2 * size**3 / statistics.median(seconds)
 
 
 def _dense_kernel_shapes(model: keras.Model) -> list[tuple[int, ...]]:
