@@ -7,7 +7,9 @@ process, into two temporary folders, serve the first on 127.0.0.1, and open ever
 the project's Chromium (``mnist_tutorial.tools.lab``) with every request to another host
 aborted and recorded. They check that:
 - the build takes under a minute, a link to a heading that is not there stops it, and a
-  second build gives the same files (``STAMPED`` names those that may differ: none);
+  second build, from a copy of the sources in another folder, gives the same files
+  (``STAMPED`` names those that may differ: none);
+- ``make figures`` draws the pad's picture with pad.js, at the committed picture's size;
 - every page loads with no console error, no failed request and nothing from another host;
 - every image has loaded, and every link inside the site leads to a page and heading there;
 - the landing page has the notebooks, the results and the quick start; each notebook's page
@@ -149,7 +151,8 @@ PAGE = """() => ({
 def copy_of_the_checkout(root: Path) -> Path:
     """Copy what the book is built from (its sources and book/) into ``root``, at the checkout's paths; return it.
 
-    Both builds read this one copy: a notebook that changes in the checkout meanwhile changes neither.
+    Each build reads its own copy, in another folder, made before either build starts: a notebook that
+    changes in the checkout meanwhile changes neither, and where the sources lie changes nothing built.
     """
     for name in book.lay_out(root / "laid", ROOT):
         (root / name).parent.mkdir(parents=True, exist_ok=True)
@@ -163,13 +166,14 @@ def copy_of_the_checkout(root: Path) -> Path:
 
 @pytest.fixture(scope="module")
 def builds(tmp_path_factory) -> tuple[Path, Path, float]:
-    """The book built twice from the checkout, each in its own process: (first site, second site, first's seconds)."""
+    """The book built twice from copies of the checkout, each in its own process: (first site, second, first's seconds)."""
     if MISSING is not None:
         if REQUIRED:
             raise RuntimeError(f"the book's test needs {MISSING}; MNIST_TUTORIAL_BOOK_TEST=required forbids a skip")
         pytest.skip(f"the book's test needs {MISSING}")
-    sites, seconds, root = [], [], copy_of_the_checkout(tmp_path_factory.mktemp("checkout"))
-    for name in ("first", "second"):
+    sites, seconds = [], []
+    checkouts = [copy_of_the_checkout(tmp_path_factory.mktemp(f"checkout-{name}")) for name in ("first", "second")]
+    for name, root in zip(("first", "second"), checkouts):
         began, output = time.perf_counter(), tmp_path_factory.mktemp(f"book-{name}")
         run = subprocess.run([sys.executable, "-m", "mnist_tutorial.tools.book", "--root", str(root), "--output",
                               str(output)], capture_output=True, text=True, timeout=300)
@@ -318,3 +322,19 @@ def test_a_link_to_a_missing_heading_stops_the_build(builds, tmp_path):
                           str(tmp_path / "out")], capture_output=True, text=True, timeout=300)
     assert run.returncode == 1
     assert "no-such-heading" in run.stderr and "the book's build failed" in run.stderr
+
+
+@pytest.mark.slow  # a browser
+def test_the_pad_picture_is_what_pad_js_shows(tmp_path):
+    if CHROMIUM is None:
+        pytest.skip(f"the pad's picture {lab.MISSING}")
+    import keras
+    import matplotlib.image
+
+    model = keras.Sequential([keras.Input((784,)), keras.layers.Dense(10, activation="softmax")])
+    path = book.pad_figure(model, tmp_path / "pad.png")
+    pixels = matplotlib.image.imread(path)
+    assert pixels.shape[0] > 300 and pixels.shape[1] > 450  # the 280-pixel canvas and the side column, with margins
+    assert (pixels[..., :3] < 0.2).mean() > 0.02  # the drawn 7 in black ink
+    committed = matplotlib.image.imread(ROOT / book.PAD_PICTURE)
+    assert committed.shape == pixels.shape  # the committed picture is one pad.js drew at this size
