@@ -18,7 +18,8 @@ aborted and recorded. They check that:
 - the search finds "convnet".
 
 They need the book extra (``make test-book`` installs it) and Chromium, and skip without them,
-except where ``MNIST_TUTORIAL_BOOK_TEST=required`` (``make test-book``, so CI) makes a skip an error.
+except where ``MNIST_TUTORIAL_BOOK_TEST=required`` (``make test-book``, so CI) makes a skip an error. On
+Python 3.10, which the book's Sphinx does not support, they skip.
 """
 
 from __future__ import annotations
@@ -110,13 +111,32 @@ def test_the_layout_keeps_the_checkout_paths(tmp_path):
     assert (tmp_path / "out" / "html" / "mine.txt").exists()
 
 
+def test_a_file_a_page_links_to_comes_along_and_nothing_from_outside(tmp_path):
+    root = tmp_path / "checkout"
+    for name, text in {"book/index.md": "# Book\n", "README.md": "[the runner](tools/run.py), [web](https://x.org)\n",
+                       "tools/run.py": "print()\n", "data/d.json": "{}\n", "secret.txt": "no\n"}.items():
+        (root / name).parent.mkdir(parents=True, exist_ok=True)
+        (root / name).write_text(text)
+    cell = {"cell_type": "markdown", "metadata": {}, "source": ["[data](../data/d.json#top)\n", "[gone](../nothing.py) "
+                                                                 "[out](../../outside.txt) [self](01_a.ipynb)"]}
+    (tmp_path / "outside.txt").write_text("not the checkout's\n")
+    (root / "notebooks").mkdir()
+    (root / "notebooks" / "01_a.ipynb").write_text(json.dumps({"cells": [cell], "metadata": {}}))
+    assert book.lay_out(tmp_path / "laid", root) == ["README.md", "data/d.json", "index.md", "notebooks/01_a.ipynb",
+                                                     "tools/run.py"]
+    assert (tmp_path / "laid" / "tools" / "run.py").read_text() == "print()\n"
+
+
 def test_the_pad_picture_is_the_one_make_figures_draws():
     assert book.PAD_PICTURE == f"img/{PAD_FIGURE}"
     assert (ROOT / book.PAD_PICTURE).stat().st_size > 5_000
 
 
 def test_the_book_extra_is_pinned_and_only_the_book_installs_it():
-    import tomllib
+    try:
+        import tomllib
+    except ModuleNotFoundError:  # Python 3.10: tomli, the same parser
+        import tomli as tomllib
 
     extras = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["optional-dependencies"]
     pins = {line.partition("==")[0].lower().replace("_", "-"): line.partition("==")[2]
@@ -136,6 +156,7 @@ def test_the_book_extra_is_pinned_and_only_the_book_installs_it():
 
 CHROMIUM = lab.find_chromium()
 REQUIRED = os.environ.get("MNIST_TUTORIAL_BOOK_TEST") == "required"
+TOO_OLD = "Python 3.11 or later, which its Sphinx needs" if sys.version_info < (3, 11) else None
 MISSING = ("the book extra (make test-book installs it)" if importlib.util.find_spec("sphinx") is None else
            None if CHROMIUM is not None else lab.MISSING)
 #: Read in the browser: what a page shows, its images and the links it holds (absolute, without a query).
@@ -167,6 +188,8 @@ def copy_of_the_checkout(root: Path) -> Path:
 @pytest.fixture(scope="module")
 def builds(tmp_path_factory) -> tuple[Path, Path, float]:
     """The book built twice from copies of the checkout, each in its own process: (first site, second, first's seconds)."""
+    if TOO_OLD is not None:
+        pytest.skip(f"the book's test needs {TOO_OLD}")
     if MISSING is not None:
         if REQUIRED:
             raise RuntimeError(f"the book's test needs {MISSING}; MNIST_TUTORIAL_BOOK_TEST=required forbids a skip")

@@ -33,6 +33,7 @@ import shutil
 import sys
 import threading
 import time
+import urllib.parse
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -124,18 +125,49 @@ def setup(app) -> dict:
     return {"parallel_read_safe": True, "parallel_write_safe": True}
 
 
+def linked_files(relative: str, text: str) -> list[str]:
+    """The files a Markdown text at path ``relative`` links to, as paths beside it: no page, web address or anchor.
+
+    >>> linked_files("notebooks/05.ipynb", "[pad](../mnist_tutorial/pad.py#L3), [02](02.ipynb), [web](https://x.org)")
+    ['mnist_tutorial/pad.py', 'notebooks/02.ipynb']
+    """
+    targets = re.findall(r"\]\(<?([^)\s>]+)>?\)", text)
+    paths = [urllib.parse.unquote(target.split("#")[0].split("?")[0]) for target in targets
+             if not re.match(r"[a-z][a-z0-9+.-]*:|#", target)]
+    return sorted({posixpath.normpath(posixpath.join(posixpath.dirname(relative), path)) for path in paths if path})
+
+
+def _markdown(path: Path) -> str:
+    """A Markdown file's text, or a notebook's Markdown cells, one after another."""
+    if path.suffix != ".ipynb":
+        return path.read_text()
+    cells = json.loads(path.read_text()).get("cells", [])
+    return "\n".join(_text(cell.get("source", "")) for cell in cells if cell.get("cell_type") == "markdown")
+
+
+def _copy(root: Path, relative: str, source: Path) -> str:
+    """Copy the file ``relative`` of ``root`` to the same path under ``source``; return ``relative``."""
+    (source / relative).parent.mkdir(parents=True, exist_ok=True)
+    shutil.copy2(root / relative, source / relative)
+    return relative
+
+
 def lay_out(source: Path, root: Path = ROOT) -> list[str]:
     """Copy the book's sources (``SOURCES`` and book/index.md) from ``root`` into the empty folder ``source``.
 
-    They keep their paths, so their relative links hold; returns those paths, sorted.
+    They keep their paths, so their relative links hold. Any other file of ``root`` that one
+    of them links to (a helper's source, a data file) comes along, and the site offers it as a
+    download. Returns the paths copied, sorted.
     """
-    copied = []
-    for pattern in SOURCES:
-        for path in sorted(root.glob(pattern)):
-            relative = path.relative_to(root).as_posix()
-            (source / relative).parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(path, source / relative)
-            copied.append(relative)
+    copied = {_copy(root, path.relative_to(root).as_posix(), source)
+              for pattern in SOURCES for path in sorted(root.glob(pattern))}
+    inside = root.resolve()
+    for relative in sorted(copied):
+        if relative.endswith((".md", ".ipynb")):
+            for linked in linked_files(relative, _markdown(source / relative)):
+                path = (root / linked).resolve()
+                if linked not in copied and path.is_file() and inside in path.parents:
+                    copied.add(_copy(root, linked, source))
     shutil.copy2(root / "book" / "index.md", source / "index.md")
     return sorted([*copied, "index.md"])
 
