@@ -139,8 +139,8 @@ def test_the_book_extra_is_pinned_and_only_the_book_installs_it():
         import tomli as tomllib
 
     extras = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["optional-dependencies"]
-    pins = {line.partition("==")[0].lower().replace("_", "-"): line.partition("==")[2]
-            for line in (ROOT / "constraints.txt").read_text().splitlines() if line and not line.startswith("#")}
+    pinned = re.findall(r"^([A-Za-z0-9_.-]+)==([^\s;\\]+)", (ROOT / "constraints.txt").read_text(), re.MULTILINE)
+    pins = {name.lower().replace("_", "-"): version for name, version in pinned}  # with markers or hashes after, too
     for requirement in extras["book"]:
         name = re.match(r"[A-Za-z0-9_.-]+", requirement).group(0).lower()
         assert re.fullmatch(r"\d+(\.\d+)+", pins.get(name, "")), f"{name} is not pinned exactly"
