@@ -23,7 +23,7 @@ endif
 export PATH := $(abspath $(BIN)):$(PATH)
 
 .PHONY: run check test test-quick peers test-strict test-masked test-lax test-seed fingerprint lab figures clean constraints \
-        book test-book
+        book test-book test-matrix test-matrix-quick constraints-peers
 
 run: $(STAMP)
 	$(BIN)/python -m mnist_tutorial run
@@ -102,14 +102,27 @@ $(BOOK): $(STAMP)
 	touch $@
 
 $(PEERS): $(STAMP)
-	$(BIN)/python -m pip install -q -c constraints.txt --extra-index-url https://download.pytorch.org/whl/cpu -e ".[cpu,test,peers]"
+	$(BIN)/python -m pip install -q -c constraints.txt -c constraints-peers.txt --extra-index-url https://download.pytorch.org/whl/cpu -e ".[cpu,test,peers]"
 	touch $@
 
 clean:
 	rm -rf $(VENV) build *.egg-info book/_build
 
-# Re-pin constraints.txt from the current .venv (after changing pyproject.toml), the peers and the book included.
-constraints: $(PEERS) $(BOOK)
-	( echo "# The exact versions CI and the committed notebook outputs use (Python 3.11, Linux x86-64), the benchmark's peers (make peers), which CI never installs, and the book's (make book)."; \
-	  echo "# Regenerate with: make constraints"; \
-	  $(BIN)/pip freeze --all --exclude-editable | grep -v -i -e '^mnist-tutorial' -e '^pip==' ) > constraints.txt
+# Re-lock constraints.txt (after changing pyproject.toml): the cpu, test and book extras for every supported Python,
+# one file with markers (uv pip compile --universal), keeping every pin that still fits, so Python 3.11's stay.
+constraints: $(STAMP)
+	$(BIN)/python -m mnist_tutorial.tools.lock
+
+# Re-pin the benchmark's peers, and what they add to the lock, from .venv (make peers installed them there).
+constraints-peers: $(PEERS)
+	$(BIN)/python -m mnist_tutorial.tools.lock --peers
+
+# A fresh environment for each supported Python (with the lock) and for the oldest and the newest TensorFlow
+# (installed first, then the project without the lock), in .matrix/: the quick tier in each, and notebooks 01 and 05
+# compared masked (after 02, run to save the net 05 loads); a table of the versions, the tests and the times.
+test-matrix: $(STAMP)
+	$(BIN)/python -m mnist_tutorial.tools.matrix --notebooks
+
+# The same rows, the quick tier alone, two rows at a time (CI runs it).
+test-matrix-quick: $(STAMP)
+	$(BIN)/python -m mnist_tutorial.tools.matrix --jobs 2

@@ -7,14 +7,23 @@ import shutil
 import subprocess
 import sys
 import textwrap
-import tomllib
 import zipfile
 from importlib import metadata
 from pathlib import Path
 
 import pytest
 from packaging.requirements import Requirement
+from packaging.specifiers import SpecifierSet
 from packaging.utils import canonicalize_name
+
+from mnist_tutorial.tools import matrix
+from mnist_tutorial.tools.lock import locked_versions, marker_environment
+from mnist_tutorial.tools.matrix import supported_pythons
+
+try:
+    import tomllib
+except ModuleNotFoundError:  # Python 3.10: tomli, the same parser, from the test extra
+    import tomli as tomllib
 
 ROOT = Path(__file__).resolve().parents[1]
 CONDA_NAMES = {"tensorflow-cpu": "tensorflow"}  # conda-forge's tensorflow is the CPU build
@@ -53,19 +62,78 @@ def test_environment_yml_names_the_same_packages_as_pyproject():
     assert conda_names() == pyproject_names()
 
 
-def test_constraints_pin_every_dependency_exactly():
-    pins = {}
-    for line in (ROOT / "constraints.txt").read_text().splitlines():
-        if line and not line.startswith("#"):
-            name, _, version = line.partition("==")
-            pins[name.lower().replace("_", "-")] = version
-    for name in pyproject_names() | {"tensorflow-cpu"}:
-        if name == "tensorflow":
-            continue  # Linux x86-64, where CI runs, installs tensorflow-cpu
-        assert re.fullmatch(r"\d+(\.\d+)*(\.post\d+)?", pins.get(name, "")), f"{name} is not pinned"
+SUPPORTED_PYTHONS = supported_pythons(tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["requires-python"])
+#: What the committed notebooks were executed with (Python 3.11, the CI combination): a re-lock must keep them.
+EXECUTED_WITH = {"tensorflow-cpu": "2.21.0", "keras": "3.15.1", "numpy": "2.4.6", "matplotlib": "3.11.2"}
+
+
+def lesson_requirements(python: str) -> set[str]:
+    """The names of the dependencies and the cpu and test extras that apply on Linux x86-64 with ``python``."""
+    extras = project()["optional-dependencies"]
+    requirements = [Requirement(r) for r in project()["dependencies"] + extras["cpu"] + extras["test"]]
+    return {canonicalize_name(r.name) for r in requirements
+            if r.marker is None or r.marker.evaluate(marker_environment(python))}
+
+
+@pytest.mark.parametrize("python", SUPPORTED_PYTHONS)
+def test_the_lock_pins_every_dependency_exactly_once_for_every_supported_python(python):
+    """One constraints.txt for every Python: each dependency pinned, once, by the lines whose markers apply."""
+    pins = locked_versions((ROOT / "constraints.txt").read_text(), python)
+    assert lesson_requirements(python) - set(pins) == set(), f"not pinned for Python {python}"
+    assert "tomli" in pins if python == "3.10" else "tomli" not in pins
+
+
+def test_the_lock_keeps_the_versions_the_committed_notebooks_were_executed_with():
+    pins = locked_versions((ROOT / "constraints.txt").read_text(), "3.11")
+    assert {name: pins[name] for name in EXECUTED_WITH} == EXECUTED_WITH
+
+
+def test_the_lock_gives_older_pythons_the_newest_release_they_can_install():
+    """NumPy 2.3 and Keras 3.13 need Python 3.11: 3.10 gets the last release that installs on it, not a failed pin."""
+    older, newer = (locked_versions((ROOT / "constraints.txt").read_text(), python) for python in ("3.10", "3.11"))
+    assert older["numpy"].startswith("2.2.") and older["keras"].startswith("3.12.")
+    assert older["tensorflow-cpu"] == newer["tensorflow-cpu"]
+
+
+def test_the_peers_are_pinned_apart_to_pytorchs_cpu_build():
+    pins = locked_versions((ROOT / "constraints-peers.txt").read_text(), "3.11")
     for name in pyproject_names("peers"):
         assert re.fullmatch(r"\d+(\.\d+)*(\+cpu)?", pins.get(name, "")), f"the peer {name} is not pinned"
     assert pins["torch"].endswith("+cpu"), "PyTorch's CPU build, not the CUDA one plain torch is on PyPI"
+    assert not set(pins) & set(locked_versions((ROOT / "constraints.txt").read_text(), "3.11")), "pinned twice"
+
+
+def conda_ranges() -> dict[str, SpecifierSet]:
+    """environment.yml's version range of each package, python's included."""
+    ranges = {}
+    for line in re.findall(r"^  - ([A-Za-z0-9_.-]+[<>=!,.0-9]*)$", (ROOT / "environment.yml").read_text(), re.MULTILINE):
+        name = requirement_name(line)
+        ranges[name] = SpecifierSet(line[len(name):])
+    return ranges
+
+
+def test_environment_yml_gives_the_same_ranges_as_pyproject():
+    """conda installs the versions pip would: the same Pythons, the same TensorFlow, Keras and NumPy floors."""
+    declared, conda = project(), conda_ranges()
+    assert conda["python"] == SpecifierSet(declared["requires-python"])
+    extras = declared["optional-dependencies"]
+    for requirement in map(Requirement, declared["dependencies"] + extras["cpu"] + extras["test"]):
+        name = CONDA_NAMES.get(canonicalize_name(requirement.name), canonicalize_name(requirement.name))
+        assert conda[name] == requirement.specifier, f"{name}: {conda[name]} in environment.yml"
+
+
+def test_the_matrix_tests_each_end_of_each_declared_range():
+    """make test-matrix: every supported Python with the lock, and the declared floors of TensorFlow and Keras."""
+    by_name = {row.name: row for row in matrix.rows()}
+    assert [row.python for row in by_name.values() if not row.first] == SUPPORTED_PYTHONS == ["3.10", "3.11", "3.12",
+                                                                                           "3.13"]
+    oldest, newest = by_name["oldest TensorFlow and Keras first"], by_name["newest TensorFlow first"]
+    tensorflow = next(Requirement(r) for r in project()["optional-dependencies"]["cpu"])
+    assert oldest.first == (f"tensorflow-cpu=={matrix.floor([str(tensorflow)], 'tensorflow-cpu')}", "keras==3.9")
+    assert tensorflow.specifier == SpecifierSet(">=2.18,<2.22") and oldest.python == "3.10"
+    assert newest.first == ("tensorflow-cpu<2.22,>=2.18",) and newest.python == "3.13"
+    assert "Python 3.10 to 3.13" in (ROOT / "README.md").read_text()
+    assert re.search(r"^\s*(time )?make test-matrix-quick\s*$", (ROOT / ".ci" / "run").read_text(), re.MULTILINE)
 
 
 def test_the_peers_stay_out_of_the_lessons_the_tests_and_ci():
@@ -98,6 +166,7 @@ PLATFORMS = {  # PEP 508 marker environments of the machines readers use
 
 def project() -> dict:
     return tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+
 
 
 def applies(requirement: Requirement, platform: dict, extra: str = "") -> bool:

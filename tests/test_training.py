@@ -292,8 +292,16 @@ def test_shuffled_batches_keep_inputs_with_their_targets():
     assert np.array_equal(xs[:, 0], 2 * ys) and sorted(ys) == list(range(50)) and list(ys) != list(range(50))
 
 
+#: Keras 3.15 warns when fit's own shuffle meets a tf.data dataset; 3.9 to 3.14 (3.12 is the newest on Python 3.10)
+#: ignore it in silence.
+KERAS_WARNS_ON_SHUFFLE = tuple(int(part) for part in keras.__version__.split(".")[:2]) >= (3, 15)
+
+
 def test_fit_warns_about_its_own_shuffle_on_a_dataset_unless_told_shuffle_false(mnist):
-    """Why every notebook passes shuffle=False beside its shuffled dataset: Keras would warn, on stderr."""
+    """Why every notebook passes shuffle=False beside its shuffled dataset: Keras 3.15 on would warn, on stderr.
+
+    With shuffle=False no Keras the project supports warns, so the notebooks' stderr is the same on each.
+    """
     (x_train, y_train), _ = mnist
     recipe = RECIPES["adam_64"]
     x, y = recipe.prepare(x_train[:256], y_train[:256])
@@ -301,7 +309,10 @@ def test_fit_warns_about_its_own_shuffle_on_a_dataset_unless_told_shuffle_false(
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         model.fit(shuffled_batches(x, y, 64), epochs=1, shuffle=False, verbose=0)
-        with pytest.raises(UserWarning, match="`shuffle=True` was passed, but will be ignored"):
+        if KERAS_WARNS_ON_SHUFFLE:
+            with pytest.raises(UserWarning, match="`shuffle=True` was passed, but will be ignored"):
+                model.fit(shuffled_batches(x, y, 64), epochs=1, verbose=0)
+        else:  # an older Keras: the default shuffle is ignored without a word
             model.fit(shuffled_batches(x, y, 64), epochs=1, verbose=0)
 
 
