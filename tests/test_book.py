@@ -106,7 +106,7 @@ def test_the_layout_keeps_the_checkout_paths(tmp_path):
     assert (tmp_path / "notebooks" / "05_convnet.ipynb").read_bytes() == (ROOT / "notebooks" / "05_convnet.ipynb").read_bytes()
     (tmp_path / "out" / "html").mkdir(parents=True)
     (tmp_path / "out" / "html" / "mine.txt").write_text("not a build's")
-    with pytest.raises(ValueError, match="html holds files that no book build wrote; not deleting it"):
+    with pytest.raises(ValueError, match="out holds files that no book build wrote; not deleting them"):
         book.build(tmp_path / "out")  # a folder of someone else's files is never emptied
     assert (tmp_path / "out" / "html" / "mine.txt").exists()
 

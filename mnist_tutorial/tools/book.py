@@ -172,14 +172,26 @@ def lay_out(source: Path, root: Path = ROOT) -> list[str]:
     return sorted([*copied, "index.md"])
 
 
-def _fresh(folder: Path) -> Path:
-    """Empty ``folder``, which must be missing, empty or a former build's (it holds ``.buildinfo`` or ``conf.py``)."""
-    if folder.exists() and any(folder.iterdir()):
-        if not any((folder / mark).exists() for mark in (".buildinfo", "index.md", "environment.pickle")):
-            raise ValueError(f"{folder} holds files that no book build wrote; not deleting it")
-        shutil.rmtree(folder)
-    folder.mkdir(parents=True)
-    return folder
+MARK = ".mnist-tutorial-book"  # the file that says a folder is the book's build folder, which a build may empty
+
+
+def _claim(output: Path) -> list[Path]:
+    """Mark ``output`` as the book's build folder, and empty its source/, doctrees/ and html/; return those three.
+
+    ``output`` must be missing, empty, or a former build's (marked, or holding a site). Raises
+    ``ValueError``, deleting nothing, for any other folder: ``--output`` never empties one of yours.
+    """
+    if output.exists() and any(output.iterdir()):
+        if not ((output / MARK).exists() or (output / "html" / ".buildinfo").exists()):
+            raise ValueError(f"{output} holds files that no book build wrote; not deleting them")
+    output.mkdir(parents=True, exist_ok=True)
+    (output / MARK).write_text("The book's build folder (python -m mnist_tutorial.tools.book): each build empties it.\n")
+    for name in ("source", "doctrees", "html", "jupyter_execute"):  # the last, myst-nb's, it makes again
+        shutil.rmtree(output / name, ignore_errors=True)
+    folders = [output / name for name in ("source", "doctrees", "html")]
+    for folder in folders:
+        folder.mkdir()
+    return folders
 
 
 def build(output: str | Path = OUTPUT, root: Path = ROOT) -> Path:
@@ -189,7 +201,7 @@ def build(output: str | Path = OUTPUT, root: Path = ROOT) -> Path:
     starts them afresh. Raises ``RuntimeError`` with Sphinx's exit status if it fails.
     """
     output = Path(output)
-    source, doctrees, html = (_fresh(output / name) for name in ("source", "doctrees", "html"))
+    source, doctrees, html = _claim(output)
     lay_out(source, root)
     from sphinx.cmd.build import build_main  # the book extra, imported once the folders are known to be a build's
 
