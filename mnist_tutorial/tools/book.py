@@ -4,20 +4,21 @@
 page, README.md, benchmarks/README.md, the notebooks and img/), so every relative link
 a notebook or the README holds (``../README.md#results``, ``02_dense_512_rmsprop.ipynb``)
 is a link between two pages of the site, and the same link still works in JupyterLab
-and on a code host. Sphinx builds them with book/conf.py (myst-nb, sphinx-book-theme),
-warnings as errors, so a link to a page or heading that is not there stops the build.
+and on a code host; any other file they link to comes along as a download. Sphinx builds
+them with book/conf.py (myst-nb, sphinx-book-theme), warnings as errors, so a link to a
+page or heading that is not there stops the build.
 
 This module is also the Sphinx extension that book/conf.py names (``setup``):
-- a notebook's widget views, which need a kernel, become the pad's picture and one
-  sentence (``static_widgets``);
+- the digit pad's output, which needs a kernel, becomes its picture and one sentence,
+  and any other widget keeps its text alone (``static_widgets``);
 - the README's links to its own headings (``#results``), included into the landing
   page, lead to the README's page (``readme_anchors``).
 
-``serve`` serves a built site on 127.0.0.1 for the browser test, and ``pad_picture``
-takes the picture of the digit pad (``make figures``).
+``serve`` serves a built site on 127.0.0.1 for the browser test, and ``pad_figure``
+draws the picture of the digit pad with its own front end (``make figures``).
 
-Needs the book extra (``pip install -e '.[book]'``); ``pad_picture`` needs Chromium and
-the test extra, as ``mnist_tutorial.tools.lab`` does.
+Needs the book extra (``pip install -e '.[book]'``, Python 3.11 or later); ``pad_figure``
+needs Chromium and the test extra, as ``mnist_tutorial.tools.lab`` does.
 """
 
 from __future__ import annotations
