@@ -134,7 +134,7 @@ def find_python(version: str) -> str:
     """
     candidates = [shutil.which(f"python{version}") or "", *sorted(glob.glob(os.path.expanduser(
         f"~/.pyenv/versions/{version}.*/bin/python")), reverse=True), f"/usr/bin/python{version}"]
-    for candidate in filter(None, candidates):
+    for candidate in (c for c in candidates if c and os.access(c, os.X_OK)):
         found = subprocess.run([candidate, "-c", "import sys; print('%d.%d' % sys.version_info[:2])"],
                                capture_output=True, text=True)
         if found.returncode == 0 and found.stdout.strip() == version:
@@ -185,7 +185,7 @@ def run_row(row: Row, notebooks: bool) -> Outcome:
     try:
         outcome.build_seconds = build(row)
     except (subprocess.CalledProcessError, FileNotFoundError) as error:
-        outcome.failed, outcome.tests["build"] = True, f"build failed: {error}"[:80]
+        outcome.failed, outcome.tests["build"] = True, f"build failed: {error}"[:160]
         return outcome
     outcome.versions = subprocess.run([str(row.folder / "bin" / "python"), "-c", VERSIONS], capture_output=True,
                                       text=True).stdout.split() or outcome.versions
