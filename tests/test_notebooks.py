@@ -8,6 +8,7 @@ gives identical outputs, apart from the sanitized wall-clock times.
 
 from __future__ import annotations
 
+import ast
 import re
 from pathlib import Path
 
@@ -64,13 +65,22 @@ def notebook(request) -> nbformat.NotebookNode:
 
 
 def test_reading_order_title_learn_setup(notebook):
-    first, second, third, fourth = notebook.cells[:4]
+    """A title, "What you will learn" (in the title's cell or the next), then the Setup heading and its code cell."""
+    first = notebook.cells[0]
     assert first.cell_type == "markdown" and re.match(r"# \d\d · ", first.source)
-    assert second.cell_type == "markdown" and second.source.startswith("## What you will learn")
-    assert third.cell_type == "markdown" and third.source.startswith("## Setup")
-    setup = fourth.source
-    assert fourth.cell_type == "code" and "set_seed(SEED)" in setup
-    assert setup.index('os.environ["TF_CPP_MIN_LOG_LEVEL"] = "3"') < setup.index("import tensorflow")
+    learn = 0 if "\n## What you will learn\n" in first.source else 1
+    assert notebook.cells[learn].cell_type == "markdown" and "## What you will learn" in notebook.cells[learn].source
+    heading, setup = notebook.cells[learn + 1:learn + 3]
+    assert heading.cell_type == "markdown" and heading.source.startswith("## Setup")
+    assert setup.cell_type == "code" and "set_seed(SEED)" in setup.source
+    assert setup.source.index('os.environ["TF_CPP_MIN_LOG_LEVEL"] = "3"') < setup.source.index("import tensorflow")
+    assert setup.source.count("#") <= 1, "the setup cell sets what it must, with at most one short comment"
+
+
+def test_notebook_01_trains_its_first_model_within_its_first_third():
+    notebook = nbformat.read(NOTEBOOKS / "01_normalize_and_flatten_mlp.ipynb", as_version=4)
+    first_fit = next(i for i, cell in enumerate(notebook.cells) if ".fit(" in cell.source)
+    assert first_fit <= len(notebook.cells) / 3, f"the first fit is cell {first_fit} of {len(notebook.cells)}"
 
 
 def test_the_last_cell_checks_against_the_tutorial(notebook):
@@ -136,9 +146,8 @@ def test_every_lesson_feeds_fit_a_dataset_shuffled_every_epoch_in_plain_tf_data(
 
 def test_speed_settings_are_one_setting_at_most_once_per_model(notebook):
     code = code_of(notebook)
-    # notebook 05 compiles two kinds of model, the dense net and the convnet, each once
-    assert code.count("steps_per_execution") == code.count("steps_per_execution=32") <= (2 if "convnet" in code else 1)
-    assert code.count("steps_per_execution") <= code.count(".compile(")
+    # one value wherever it is set, so that two models compared differ in what the lesson compares alone
+    assert code.count("steps_per_execution") == code.count("steps_per_execution=32") <= code.count(".compile(")
     assert "tf.data.Options" not in code and "autotune" not in code.lower()
 
 
@@ -164,3 +173,28 @@ def test_notebook_06_writes_out_the_loop_that_train_by_hand_runs():
     assert "batch = order[start:start + 128]" in code and "batch = order[start:start + batch_size]" in package
     assert "train_epoch(orders.get_single_element())" in code and "train_epoch(orders.get_single_element())" in package
     assert "optimizer = FusedRMSprop()" in code
+
+
+def calls(path: Path, *functions: str) -> dict[str, str]:
+    """The calls of these functions (``keras.Sequential`` by its ``name=``) in a notebook's code, as syntax trees in text."""
+    found = {}
+    for cell in nbformat.read(path, as_version=4).cells:
+        if cell.cell_type == "code":
+            for node in ast.walk(ast.parse(cell.source)):
+                if isinstance(node, ast.Call) and ast.unparse(node.func) in functions:
+                    names = [ast.literal_eval(k.value) for k in node.keywords if k.arg == "name"]
+                    found[names[0] if names else ast.unparse(node.func)] = ast.dump(node)
+    return found
+
+
+def test_notebook_07_trains_notebook_02s_and_05s_models_as_they_write_them():
+    """Notebook 07 says its two models are notebook 02's and 05's, unchanged: the same layers, schedule and compile."""
+    wanted = ("keras.Sequential", "keras.optimizers.schedules.CosineDecay", "convnet.compile", "dense.compile",
+              "model.compile")
+    fashion = calls(NOTEBOOKS / "07_fashion_mnist.ipynb", *wanted)
+    mnist_dense, mnist_convnet = (calls(NOTEBOOKS / name, *wanted) for name in ("02_dense_512_rmsprop.ipynb", "05_convnet.ipynb"))
+    assert fashion["dense_512_rmsprop"] == mnist_dense["dense_512_rmsprop"]
+    assert fashion["dense.compile"] == mnist_dense["model.compile"].replace("'model'", "'dense'")
+    assert fashion["convnet"] == mnist_convnet["convnet"]
+    for call in ("keras.optimizers.schedules.CosineDecay", "convnet.compile"):
+        assert fashion[call] == mnist_convnet[call], call
