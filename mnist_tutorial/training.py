@@ -42,7 +42,7 @@ def shuffled_batches(x: np.ndarray, y: np.ndarray, batch_size: int) -> tf.data.D
     """Return ``(x, y)`` as a ``tf.data`` pipeline that draws a new order every epoch, in batches.
 
     ``tf.data.Dataset.from_tensor_slices((x, y)).shuffle(len(x)).batch(batch_size)``: what the
-    notebooks feed ``model.fit(dataset, shuffle=False)`` (notebook 01 explains why).
+    notebooks feed ``model.fit(dataset, shuffle=False)`` (notebook 06 explains why).
 
     Args:
         x: the inputs, one sample per row.

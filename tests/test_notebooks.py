@@ -22,7 +22,7 @@ NOTEBOOKS = Path(__file__).resolve().parents[1] / "notebooks"
 PATHS = find_notebooks(NOTEBOOKS)
 SANITIZE = NOTEBOOKS / "sanitize.cfg"
 KERAS_EPOCH_LINE = re.compile(r"\d+/\d+ - \d+s - \d+(s|ms|us)/step( - \w+: \d\.\d{4}(e[+-]\d\d)?)+")
-# The tf.data idiom every lesson feeds fit: a new order every epoch (notebook 01 explains why not fit(x, y)),
+# The tf.data idiom every lesson feeds fit: a new order every epoch (notebook 06 explains why not fit(x, y)),
 # the same pipeline as mnist_tutorial.training.shuffled_batches.
 IDIOM = re.compile(r"(\w+) = tf\.data\.Dataset\.from_tensor_slices\(\((\w+), (\w+)\)\)\.shuffle\(len\(\2\)\)\.batch\((\d+|\w+)\)")
 FIT_CALL = re.compile(r"\.fit\(\s*(\w+)(.*?)\)\s*$", re.S | re.M)
