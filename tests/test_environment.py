@@ -129,7 +129,7 @@ def test_the_matrix_tests_each_end_of_each_declared_range():
                                                                                            "3.13"]
     oldest, newest = by_name["oldest TensorFlow and Keras first"], by_name["newest TensorFlow first"]
     tensorflow = next(Requirement(r) for r in project()["optional-dependencies"]["cpu"])
-    assert oldest.first == (f"tensorflow-cpu=={matrix.floor([str(tensorflow)], 'tensorflow-cpu')}", "keras==3.9")
+    assert oldest.first == (f"tensorflow-cpu=={matrix.floor([str(tensorflow)], 'tensorflow-cpu')}", "keras==3.10")
     assert tensorflow.specifier == SpecifierSet(">=2.18,<2.22") and oldest.python == "3.10"
     assert newest.first == ("tensorflow-cpu<2.22,>=2.18",) and newest.python == "3.13"
     assert "Python 3.10 to 3.13" in (ROOT / "README.md").read_text()

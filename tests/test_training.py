@@ -293,7 +293,7 @@ def test_shuffled_batches_keep_inputs_with_their_targets():
     assert np.array_equal(xs[:, 0], 2 * ys) and sorted(ys) == list(range(50)) and list(ys) != list(range(50))
 
 
-#: Keras 3.15 warns when fit's own shuffle meets a tf.data dataset; 3.9 to 3.14 (3.12 is the newest on Python 3.10)
+#: Keras 3.15 warns when fit's own shuffle meets a tf.data dataset; 3.10 to 3.14 (3.12 is the newest on Python 3.10)
 #: ignore it in silence.
 KERAS_WARNS_ON_SHUFFLE = tuple(int(part) for part in keras.__version__.split(".")[:2]) >= (3, 15)
 
