@@ -9,8 +9,10 @@ them with book/conf.py (myst-nb, sphinx-book-theme), warnings as errors, so a li
 page or heading that is not there stops the build.
 
 This module is also the Sphinx extension that book/conf.py names (``setup``):
-- the digit pad's output, which needs a kernel, becomes its picture and one sentence,
-  and any other widget keeps its text alone (``static_widgets``);
+- the digit pad's output, which needs a kernel, becomes a pad that reads drawings in the
+  page, with the convnet ``build`` exported (``tools.book_pad``), and one sentence; without an
+  exported convnet, the pad's picture and one sentence. Any other widget keeps its text alone
+  (``static_widgets``);
 - the README's links to its own headings (``#results``), included into the landing
   page, lead to the README's page (``readme_anchors``).
 
@@ -50,6 +52,9 @@ PAD_ALT = "The digit pad: a hand-drawn 7 on the canvas, the 28x28 image the conv
 PAD_SENTENCE = ("*A picture of the digit pad: run this notebook in JupyterLab, and the pad reads the digit "
                 "you draw on it as you draw.*")
 PAD_REPR = re.compile(r"^DigitPad\(")  # the text a saved pad output keeps (DigitPad.__repr__)
+#: The convnet the book's pad reads with, a path of the checkout: notebook 05 saves it (gitignored).
+CONVNET = "notebooks/convnet.keras"
+PAD_FOLDER = "_pad"  # in the laid-out sources: its pad/ becomes the site's _static/pad/
 
 
 def _text(value: str | list[str]) -> str:
@@ -70,29 +75,36 @@ def is_pad(output: dict) -> bool:
     return bool(PAD_REPR.match(_text(output.get("data", {}).get("text/plain", ""))))
 
 
-def pad_output(docname: str) -> dict:
-    """The output shown in place of the pad on page ``docname``: its picture and one sentence, as Markdown.
+def pad_output(docname: str, live: bool = False) -> dict:
+    """The output shown in place of the pad on page ``docname``: the live pad (HTML) or its picture, and one sentence.
 
     >>> pad_output("notebooks/05_convnet")["data"]["text/markdown"].split("\\n")[0]
     '![The digit pad: a hand-drawn 7 on the canvas, ...](../img/pad.png)'
+    >>> pad_output("notebooks/05_convnet", live=True)["data"]["text/html"].split("\\n")[0]
+    '<div class="digit-pad-book" data-model="../_static/pad/convnet.json">'
     """
-    picture = posixpath.relpath(PAD_PICTURE, posixpath.dirname(docname) or ".")
-    return {"output_type": "display_data", "metadata": {},
-            "data": {"text/markdown": f"![{PAD_ALT}]({picture})\n\n{PAD_SENTENCE}"}}
+    folder = posixpath.dirname(docname) or "."
+    if live:
+        from mnist_tutorial.tools.book_pad import pad_html
+
+        data = {"text/html": pad_html(posixpath.relpath("_static/pad", folder), PAD_ALT)}
+    else:
+        data = {"text/markdown": f"![{PAD_ALT}]({posixpath.relpath(PAD_PICTURE, folder)})\n\n{PAD_SENTENCE}"}
+    return {"output_type": "display_data", "metadata": {}, "data": data}
 
 
-def static_widgets(notebook: dict, docname: str) -> dict:
-    """Return ``notebook`` (JSON) with the pad's outputs as its picture and sentence, and no widget view left.
+def static_widgets(notebook: dict, docname: str, live: bool = False) -> dict:
+    """Return ``notebook`` (JSON) with the pad's outputs as ``pad_output`` gives them, and no widget view left.
 
     A widget view names a model that lives only in a kernel: a static page would show an
     empty box, or load a widget manager from a CDN. Any other widget keeps its text.
-    ``notebook`` is changed in place.
+    ``notebook`` is changed in place; ``live`` says whether the build exported a convnet for the page's pad.
     """
     for cell in notebook.get("cells", []):
         outputs = cell.get("outputs", [])
         for index, output in enumerate(outputs):
             if is_pad(output):
-                outputs[index] = pad_output(docname)
+                outputs[index] = pad_output(docname, live)
             else:
                 output.get("data", {}).pop(WIDGET_VIEW, None)
     return notebook
@@ -110,7 +122,20 @@ def readme_anchors(text: str, readme: str = "README.md") -> str:
 def _on_source_read(app, docname: str, source: list[str]) -> None:
     """Sphinx's source-read: a notebook's widgets as static content, before myst-nb reads it."""
     if app.env.doc2path(docname).suffix == ".ipynb":
-        source[0] = json.dumps(static_widgets(json.loads(source[0]), docname))
+        live = (Path(app.srcdir) / PAD_FOLDER / "pad" / "convnet.json").is_file()
+        source[0] = json.dumps(static_widgets(json.loads(source[0]), docname, live))
+
+
+def _on_config_inited(app, config) -> None:
+    """Sphinx's config-inited: the exported pad (``_pad/``) is never read as a page."""
+    config.exclude_patterns.append(PAD_FOLDER)
+
+
+def _on_build_finished(app, exception: Exception | None) -> None:
+    """Sphinx's build-finished: the exported pad (``_pad/pad/``), if any, copied into the site as ``_static/pad/``."""
+    exported = Path(app.srcdir) / PAD_FOLDER / "pad"
+    if exception is None and app.builder.format == "html" and exported.is_dir():
+        shutil.copytree(exported, Path(app.outdir) / "_static" / "pad", dirs_exist_ok=True)
 
 
 def _on_include_read(app, relative_path: Path, parent_docname: str, content: list[str]) -> None:
@@ -121,6 +146,8 @@ def _on_include_read(app, relative_path: Path, parent_docname: str, content: lis
 
 def setup(app) -> dict:
     """The Sphinx extension of book/conf.py."""
+    app.connect("config-inited", _on_config_inited)
+    app.connect("build-finished", _on_build_finished)
     app.connect("source-read", _on_source_read)
     app.connect("include-read", _on_include_read)
     return {"parallel_read_safe": True, "parallel_write_safe": True}
@@ -195,15 +222,33 @@ def _claim(output: Path) -> list[Path]:
     return folders
 
 
-def build(output: str | Path = OUTPUT, root: Path = ROOT) -> Path:
+def export_pad(source: Path, root: Path, model: str | Path | None) -> str:
+    """Export the convnet for the page's pad into the laid-out ``source``; return what the build says about it.
+
+    ``model`` is a saved .keras file; None takes ``CONVNET`` of ``root`` where notebook 05 has saved it,
+    and without it the pad stays its picture (nothing is trained). Raises ``FileNotFoundError`` for a
+    ``model`` given that is not there, ``ValueError`` for a model the page cannot compute.
+    """
+    from mnist_tutorial.tools.book_pad import export
+
+    path = Path(model) if model is not None else root / CONVNET
+    if model is None and not path.is_file():
+        return f"the pad is its picture: no {CONVNET} (notebook 05 saves it; make run)"
+    description = export(path, source / PAD_FOLDER / "pad", root / PAD_PICTURE)
+    return f"the pad reads drawings in the page with {path} ({description['parameters'] * 4 / 1e3:.0f} KB of weights)"
+
+
+def build(output: str | Path = OUTPUT, root: Path = ROOT, model: str | Path | None = None) -> Path:
     """Build the site into ``output``/html from a fresh layout of the sources, warnings as errors; return html/.
 
     ``output`` also holds the laid-out sources (source/) and Sphinx's doctrees; each build
-    starts them afresh. Raises ``RuntimeError`` with Sphinx's exit status if it fails.
+    starts them afresh. The page's pad reads with ``model`` (``export_pad``), and says so.
+    Raises ``RuntimeError`` with Sphinx's exit status if it fails.
     """
     output = Path(output)
     source, doctrees, html = _claim(output)
     lay_out(source, root)
+    print(export_pad(source, root, model))
     from sphinx.cmd.build import build_main  # the book extra, imported once the folders are known to be a build's
 
     status = build_main(["-W", "--keep-going", "-q", "-b", "html", "-c", str(root / "book"), "-d", str(doctrees),
@@ -310,11 +355,13 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m mnist_tutorial.tools.book", description=__doc__.splitlines()[0])
     parser.add_argument("--output", type=Path, default=OUTPUT, help="the build folder (the site goes to its html/)")
     parser.add_argument("--root", type=Path, default=ROOT, help="the checkout to build from (default: this one)")
+    parser.add_argument("--model", type=Path, default=None,
+                        help=f"the saved convnet the page's pad reads with (default: the checkout's {CONVNET}, if there)")
     args = parser.parse_args(argv)
     began = time.perf_counter()
     try:
-        html = build(args.output, args.root)
-    except (RuntimeError, ValueError) as error:
+        html = build(args.output, args.root, args.model)
+    except (RuntimeError, ValueError, FileNotFoundError) as error:
         print(error, file=sys.stderr)
         return 1
     files, size = site_size(html)
