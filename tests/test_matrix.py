@@ -76,3 +76,16 @@ def test_relocking_keeps_every_pin(tmp_path):
     for python in matrix.supported_pythons(matrix.project_table()["requires-python"]):
         assert lock.locked_versions(relocked.read_text(), python) == lock.locked_versions(lock.LOCK.read_text(), python)
     assert relocked.read_text().startswith(lock.LOCK_HEADER)
+
+
+def test_the_peers_pins_are_what_the_environment_has_beyond_the_lock(tmp_path):
+    """make constraints-peers: every installed distribution the lock does not pin, at its installed version."""
+    from importlib.metadata import version
+
+    locked, peers = tmp_path / "constraints.txt", tmp_path / "constraints-peers.txt"
+    locked.write_text(f"numpy=={version('numpy')}\nkeras=={version('keras')} ; python_full_version >= '3.0'\n")
+    lock.pin_peers(peers, locked)
+    text = peers.read_text()
+    assert text.startswith(lock.PEERS_HEADER) and f"\npytest=={version('pytest')}\n" in text
+    assert "\nnumpy==" not in text and "\nkeras==" not in text and "\npip==" not in text
+    assert "mnist-tutorial" not in text
