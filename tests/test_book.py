@@ -404,7 +404,8 @@ def test_the_pad_picture_is_what_pad_js_shows(tmp_path):
 #: The longest a reading may take in the page (the canvas's ink prepared and read), in headless Chromium on the 2-core
 #: CI machine (issue 44). Each drawing is read five times and the fastest counts, since whatever else runs on the
 #: machine can only slow a reading down (as training.matmul_peak times its products); one over the limit is timed
-#: again after a pause, up to three times (on the shared machine, another job once held both cores for five readings). Measured on the 2-core machine
+#: again after a pause, up to three times (on the shared machine, another job once held both cores for five
+#: readings in a row). Measured on the 2-core machine
 #: while other jobs held both cores (load 5 to 7): the fastest of each of the 30 drawings 7.7 to 17.8 ms; the 378
 #: readings while drawing with the mouse, a median of 8.9 ms.
 READING_MS = 50

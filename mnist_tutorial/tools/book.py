@@ -265,6 +265,15 @@ class _QuietHandler(http.server.SimpleHTTPRequestHandler):
         """Log nothing."""
 
 
+class _Server(http.server.ThreadingHTTPServer):
+    """Serves each request from a thread; a reader who leaves before a file has come (a page closed) is no error."""
+
+    def handle_error(self, request, client_address) -> None:
+        """Print the traceback, as the base class does, unless the client closed the connection."""
+        if not isinstance(sys.exc_info()[1], ConnectionError):
+            super().handle_error(request, client_address)
+
+
 @contextlib.contextmanager
 def serve(folder: str | Path) -> Iterator[str]:
     """Serve ``folder`` over HTTP on 127.0.0.1 at a free port from a thread; yield its URL, stop on exit.
@@ -275,7 +284,7 @@ def serve(folder: str | Path) -> Iterator[str]:
     True
     """
     handler = functools.partial(_QuietHandler, directory=str(folder))
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    server = _Server(("127.0.0.1", 0), handler)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:

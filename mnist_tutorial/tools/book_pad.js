@@ -162,7 +162,8 @@ function inkAbovePaper(smooth, window) {
   const spread = median(each(image(1, ink.length, ink), (v) => Math.abs(v - middle)).data);
   const noiseFloor = middle + 6 * 1.4826 * spread, threshold = f32(Math.max(INK_THRESHOLD * peak, noiseFloor));
   const divisor = f32(Math.max(peak, MIN_CONTRAST));
-  const scaled = each(image(smooth.h, smooth.w, ink), (v) => (v < threshold ? 0 : Math.min(Math.max(f32(v / divisor), 0), 1)));
+  const scaled = each(image(smooth.h, smooth.w, ink),
+                      (v) => (v < threshold ? 0 : Math.min(Math.max(f32(v / divisor), 0), 1)));
   return { scaled, peak };
 }
 
