@@ -101,8 +101,11 @@ def wait_for_reading(page, after: int) -> str:
 
 
 def draw(page, strokes: list) -> None:
-    """Draw stroke paths (canvas pixels) with the mouse on the pad's canvas."""
-    box = page.locator(".digit-pad-canvas").bounding_box()
+    """Draw stroke paths (canvas pixels) with the mouse on the pad's canvas, scrolled into view first: the mouse
+    draws only where the page shows the canvas, and where JupyterLab puts it depends on the cells above."""
+    canvas = page.locator(".digit-pad-canvas")
+    canvas.scroll_into_view_if_needed()
+    box = canvas.bounding_box()
     scale = box["width"] / 280
     for stroke in strokes:
         (x, y), *rest = stroke
