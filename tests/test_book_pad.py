@@ -4,6 +4,7 @@ tests/test_book.py builds the book with a convnet and draws on the page in Chrom
 """
 
 import json
+import os
 
 import keras
 import numpy as np
@@ -50,7 +51,9 @@ def test_export_writes_the_page_s_pad_and_a_missing_model_says_so(tmp_path):
     model.save(tmp_path / "dense.keras")
     picture = tmp_path / "pad.png"
     picture.write_bytes(b"png")
+    environment = dict(os.environ)
     description = book_pad.export(tmp_path / "dense.keras", tmp_path / "pad", picture)
+    assert dict(os.environ) == environment  # what a test session starts later must compute as before
     assert sorted(path.name for path in (tmp_path / "pad").iterdir()) == [
         "book_pad.js", "convnet.bin", "convnet.json", "pad.css", "pad.js", "pad.png"]
     assert json.loads((tmp_path / "pad" / "convnet.json").read_text()) == description

@@ -115,9 +115,7 @@ def export(model: str | os.PathLike, folder: str | Path, picture: Path | None = 
     path = Path(model)
     if not path.is_file():
         raise FileNotFoundError(f"no saved model at {path}")
-    for name, value in (("TF_CPP_MIN_LOG_LEVEL", "3"), ("TF_ENABLE_ONEDNN_OPTS", "0")):  # as the notebooks set them
-        os.environ.setdefault(name, value)  # in this process only: the build prints no TensorFlow notice
-    import keras  # only here: the rest of the book needs no TensorFlow
+    import keras  # only here: the rest of the book needs no TensorFlow (book.main quiets it first)
 
     from mnist_tutorial.pad import CANVAS, PEN_WIDTH
 
