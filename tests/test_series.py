@@ -9,6 +9,7 @@ import select
 import signal
 import subprocess
 import sys
+import textwrap
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -396,3 +397,30 @@ def test_a_widget_is_saved_as_its_text_alone_the_same_on_every_run(tmp_path):
     assert list(output.data) == ["text/plain"] and "IntSlider(value=7" in output.data["text/plain"]
     series.run_series(tmp_path, log=lambda *a, **k: None)
     assert path.read_bytes() == first  # a view's random model id would differ here
+
+
+def test_a_half_built_event_loop_says_nothing_at_exit_after_a_stop(tmp_path):
+    """A signal that cuts an event loop's set-up short leaves a loop whose __del__ fails at exit (seen once in a
+    fresh-clone CI run, 'while the kernel starts'); after a stop the runner drops that message, and only that one."""
+    script = tmp_path / "half_built.py"
+    script.write_text(textwrap.dedent("""
+        import asyncio, sys
+        from mnist_tutorial.tools.series import quiet_half_built_event_loops
+        if sys.argv[1] == "quiet":
+            sys.unraisablehook = quiet_half_built_event_loops
+        loop = asyncio.SelectorEventLoop.__new__(asyncio.SelectorEventLoop)  # never initialised, as if cut short
+        loop._closed = False
+        del loop
+
+        class Other:
+            def __del__(self):
+                raise AttributeError("another object's failure")
+
+        if sys.argv[1] == "quiet":
+            Other()
+    """))
+    runs = {how: subprocess.run([sys.executable, str(script), how], capture_output=True, text=True)
+            for how in ("loud", "quiet")}
+    assert "BaseEventLoop.__del__" in runs["loud"].stderr and "AttributeError" in runs["loud"].stderr
+    assert "BaseEventLoop" not in runs["quiet"].stderr
+    assert "another object's failure" in runs["quiet"].stderr  # anything else is still shown

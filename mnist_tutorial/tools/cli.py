@@ -37,8 +37,8 @@ def command_data(args: argparse.Namespace) -> int:
 def command_run(args: argparse.Namespace) -> int:
     """Execute the notebooks and print the results table."""
     from mnist_tutorial.tools.fingerprint import MACHINE_FILE, instruction_set, this_machine
-    from mnist_tutorial.tools.series import (CELL_TIMEOUT, RunFailed, RunInterrupted, passed, results_table_markdown,
-                                             run_series, write_atomically)
+    from mnist_tutorial.tools.series import (CELL_TIMEOUT, RunFailed, RunInterrupted, passed, quiet_half_built_event_loops,
+                                             results_table_markdown, run_series, write_atomically)
 
     in_place = not args.check and args.seed is None
     mode = "executing in place" if in_place else "checking (files untouched)"
@@ -57,6 +57,7 @@ def command_run(args: argparse.Namespace) -> int:
         return 1
     except RunInterrupted as stop:
         print(f"\n{stop}", file=sys.stderr)
+        sys.unraisablehook = quiet_half_built_event_loops  # the signal may have cut an event loop's set-up short
         return 128 + stop.signum  # 130 for Ctrl-C, 143 for SIGTERM, as a shell reports them
     print(f"\nAll notebooks ran in {time.perf_counter() - began:.0f} s.\n")
     print(results_table_markdown(rows))

@@ -17,6 +17,7 @@ import json
 import os
 import re
 import signal
+import sys
 import tempfile
 import threading
 import time
@@ -49,6 +50,19 @@ def find_notebooks(folder: str | os.PathLike) -> list[Path]:
 
 class RunFailed(Exception):
     """A notebook of the series did not complete; the message names it, the cell and the reason."""
+
+
+def quiet_half_built_event_loops(unraisable) -> None:
+    """``sys.unraisablehook`` for a run that a signal stopped: drop the one message a half-built event loop leaves.
+
+    A stop signal can land while asyncio builds an event loop; at exit, that loop's ``__del__`` then fails on an
+    attribute it never got, and Python prints "Exception ignored in: ...BaseEventLoop.__del__" under the runner's
+    own message. Anything else unraisable is shown as Python shows it.
+    """
+    if getattr(unraisable.object, "__qualname__", "") == "BaseEventLoop.__del__" and \
+            isinstance(unraisable.exc_value, AttributeError):
+        return
+    sys.__unraisablehook__(unraisable)
 
 
 class RunInterrupted(Exception):
