@@ -178,12 +178,10 @@ def test_notebook_06_writes_out_the_loop_that_train_by_hand_runs():
 def calls(path: Path, *functions: str) -> dict[str, str]:
     """The calls of these functions (``keras.Sequential`` by its ``name=``) in a notebook's code, as syntax trees in text."""
     found = {}
-    for cell in nbformat.read(path, as_version=4).cells:
-        if cell.cell_type == "code":
-            for node in ast.walk(ast.parse(cell.source)):
-                if isinstance(node, ast.Call) and ast.unparse(node.func) in functions:
-                    names = [ast.literal_eval(k.value) for k in node.keywords if k.arg == "name"]
-                    found[names[0] if names else ast.unparse(node.func)] = ast.dump(node)
+    for node in ast.walk(ast.parse(code_of(nbformat.read(path, as_version=4)))):
+        if isinstance(node, ast.Call) and ast.unparse(node.func) in functions:
+            names = [ast.literal_eval(k.value) for k in node.keywords if k.arg == "name"]
+            found[names[0] if names else ast.unparse(node.func)] = ast.dump(node)
     return found
 
 
