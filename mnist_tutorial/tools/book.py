@@ -26,11 +26,11 @@ needs Chromium and the test extra, as ``mnist_tutorial.tools.lab`` does.
 from __future__ import annotations
 
 import argparse
-import os
 import contextlib
 import functools
 import http.server
 import json
+import os
 import posixpath
 import re
 import shutil
@@ -40,6 +40,8 @@ import time
 import urllib.parse
 from collections.abc import Iterator
 from pathlib import Path
+
+from mnist_tutorial.tools.fingerprint import NOTEBOOK_ENVIRONMENT
 
 ROOT = Path(__file__).resolve().parents[2]  # the checkout
 BOOK = ROOT / "book"  # conf.py and index.md
@@ -368,8 +370,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--model", type=Path, default=None,
                         help=f"the saved convnet the page's pad reads with (default: the checkout's {CONVNET}, if there)")
     args = parser.parse_args(argv)
-    for name, value in (("TF_CPP_MIN_LOG_LEVEL", "3"), ("TF_ENABLE_ONEDNN_OPTS", "0")):  # as the notebooks set them,
-        os.environ.setdefault(name, value)  # before the pad's export imports TensorFlow: no notice in the build's output
+    for name, value in NOTEBOOK_ENVIRONMENT.items():  # before the pad's export imports TensorFlow: no notice
+        os.environ.setdefault(name, value)
     began = time.perf_counter()
     try:
         html = build(args.output, args.root, args.model)

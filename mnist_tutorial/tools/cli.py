@@ -82,8 +82,10 @@ def command_figures(args: argparse.Namespace) -> int:
     """Redraw the figures of img/ from the helpers."""
     import os
 
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")  # before figures imports TensorFlow
-    os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")
+    from mnist_tutorial.tools.fingerprint import NOTEBOOK_ENVIRONMENT
+
+    for name, value in NOTEBOOK_ENVIRONMENT.items():  # before figures imports TensorFlow
+        os.environ.setdefault(name, value)
     import matplotlib
 
     matplotlib.use("Agg")  # files only: never open a window
